@@ -1,0 +1,125 @@
+//! Operational endpoints: health, provider health, polling status and interval changes.
+//! Each gathers from every shard, because each shard knows only the tasks it runs.
+
+use std::{rc::Rc, time::Duration};
+
+use serde_json::json;
+
+use crate::{
+    clock,
+    http::{Response, Status},
+    polling::{merge_health, task_shard},
+    shard::{Answer, Query, Shard, ShardMsg},
+};
+
+/// Longest accepted polling interval.
+const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// `GET /health`.
+pub(crate) async fn health(shard: Rc<Shard>) -> Response {
+    let providers = merge_health(shard.all_provider_stats().await);
+    let tasks = shard.all_tasks().await;
+    let down = providers.iter().filter(|p| p.status == "down").count();
+    let status = if providers.is_empty() || down < providers.len() {
+        "ok"
+    } else {
+        "degraded"
+    };
+    let now = clock::now();
+    Response::json_value(&json!({
+        "status": status,
+        "timestamp": now.to_iso(),
+        "uptime": (now.millis() - shard.config.started_at.millis()) / 1000,
+        "shards": shard.nr_shards,
+        "matches": shard.view.borrow().len(),
+        "providers": providers,
+        "polling": tasks,
+    }))
+}
+
+/// `GET /api/providers/health`: every provider feeds both scores and markets so far.
+pub(crate) async fn providers(shard: Rc<Shard>) -> Response {
+    let health = merge_health(shard.all_provider_stats().await);
+    Response::json_value(&json!({
+        "liveScoreProviders": &health,
+        "marketProviders": &health,
+    }))
+}
+
+/// `GET /api/polling/status`.
+pub(crate) async fn polling_status(shard: Rc<Shard>) -> Response {
+    let tasks = shard.all_tasks().await;
+    Response::json_value(&json!({ "tasks": tasks, "config": &*shard.config.polling_config }))
+}
+
+/// Validates a `POST /api/polling/update` body: `{"taskId": "...", "interval": ms}`.
+pub(crate) fn parse_update(body: &[u8], shard: &Shard) -> Result<(String, Duration), Response> {
+    let bad = |msg: &str| Response::error(Status::BAD_REQUEST, msg);
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| bad("body must be a JSON object"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| bad("body must be a JSON object"))?;
+    let task_id = match obj.get("taskId") {
+        Some(serde_json::Value::String(s)) if !s.is_empty() && s.len() <= 200 => s.clone(),
+        _ => return Err(bad("taskId must be a non-empty string")),
+    };
+    let min = shard.config.min_interval;
+    let interval = match obj.get("interval").and_then(serde_json::Value::as_u64) {
+        Some(ms) if ms < min.as_millis() as u64 => {
+            return Err(bad(&format!(
+                "Interval must be at least {}ms",
+                min.as_millis()
+            )))
+        }
+        Some(ms) if ms > MAX_INTERVAL.as_millis() as u64 => {
+            return Err(bad(&format!(
+                "Interval must be at most {}ms",
+                MAX_INTERVAL.as_millis()
+            )))
+        }
+        Some(ms) => Duration::from_millis(ms),
+        None if obj
+            .get("interval")
+            .is_some_and(|v| v.as_i64().is_some_and(|i| i < 0)) =>
+        {
+            return Err(bad(&format!(
+                "Interval must be at least {}ms",
+                min.as_millis()
+            )))
+        }
+        None => return Err(bad("interval must be an integer number of milliseconds")),
+    };
+    Ok((task_id, interval))
+}
+
+/// `POST /api/polling/update`, routed to the shard that runs the task.
+pub(crate) async fn polling_update(
+    shard: Rc<Shard>,
+    task_id: String,
+    interval: Duration,
+) -> Response {
+    let owner = task_shard(&task_id, shard.nr_shards);
+    let query = Query::SetInterval {
+        task_id: task_id.clone(),
+        interval,
+    };
+    let answer = if owner == shard.id {
+        Some(shard.answer(query))
+    } else {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        match shard.inboxes[owner].send(ShardMsg::Query(query, tx)).await {
+            Ok(()) => rx.await.ok(),
+            Err(_) => None,
+        }
+    };
+    match answer {
+        Some(Answer::IntervalSet(Some(_))) => Response::json_value(&json!({
+            "success": true,
+            "taskId": task_id,
+            "newInterval": interval.as_millis() as u64,
+        })),
+        Some(_) => Response::error(Status::NOT_FOUND, &format!("Task not found: {task_id}")),
+        None => Response::error(Status::UNAVAILABLE, "shutting down"),
+    }
+}

@@ -1,0 +1,89 @@
+//! The HTTP API: routing a request to its handler.
+//!
+//! Reads of match data are answered from this shard's read view on the spot. Endpoints that
+//! need state only some shard has (polling tasks, provider statistics) are deferred: the shard
+//! asks the others and answers when they reply.
+
+mod admin;
+mod openapi;
+mod reads;
+mod routes;
+
+use std::rc::Rc;
+
+use futures_lite::AsyncWriteExt;
+use glommio::net::TcpStream;
+
+#[cfg(test)]
+pub(crate) use routes::ROUTES;
+
+use crate::{
+    http::{Method, Reply, Request, Response, Service, Status},
+    shard::Shard,
+};
+use routes::{match_route, Matched, Route};
+
+/// The API as served by one shard.
+pub(crate) struct Api {
+    shard: Rc<Shard>,
+}
+
+impl Api {
+    /// The API on `shard`.
+    pub fn new(shard: Rc<Shard>) -> Self {
+        Self { shard }
+    }
+}
+
+impl Service for Api {
+    fn call(&self, req: &Request<'_>) -> Reply {
+        if req.method == Method::Options {
+            return Reply::Ready(
+                Response::with_status(Status::NO_CONTENT, crate::http::Body::Empty)
+                    .header("Allow: GET, HEAD, POST, OPTIONS".into()),
+            );
+        }
+        let (route, param) = match match_route(req.method, req.path) {
+            Matched::Found(route, param) => (route, param),
+            Matched::WrongMethod(allow) => {
+                let msg = format!("method {} not allowed on {}", req.method_str, req.path);
+                return Reply::Ready(
+                    Response::error(Status::METHOD_NOT_ALLOWED, &msg)
+                        .header(format!("Allow: {allow}")),
+                );
+            }
+            Matched::NotFound => {
+                let msg = format!("no route for {} {}", req.method_str, req.path);
+                return Reply::Ready(Response::error(Status::NOT_FOUND, &msg));
+            }
+        };
+        let shard = &self.shard;
+        match route {
+            Route::Score => Reply::Ready(reads::score(shard, param)),
+            Route::Match => Reply::Ready(reads::match_detail(shard, param)),
+            Route::Matches => Reply::Ready(reads::matches(shard, req.query)),
+            Route::MarketsBySport => Reply::Ready(reads::markets(shard, param, req.query)),
+            Route::MarketOdds => Reply::Ready(reads::market_odds(shard, param)),
+            Route::OpenApi => Reply::Ready(openapi::response()),
+            Route::Health => Reply::Deferred(Box::pin(admin::health(shard.clone()))),
+            Route::ProvidersHealth => Reply::Deferred(Box::pin(admin::providers(shard.clone()))),
+            Route::PollingStatus => Reply::Deferred(Box::pin(admin::polling_status(shard.clone()))),
+            Route::PollingUpdate => match admin::parse_update(req.body, shard) {
+                Ok((task_id, interval)) => Reply::Deferred(Box::pin(admin::polling_update(
+                    shard.clone(),
+                    task_id,
+                    interval,
+                ))),
+                Err(r) => Reply::Ready(r),
+            },
+        }
+    }
+}
+
+/// Answers a connection over the per-shard limit with 503 and closes it.
+pub(crate) async fn refuse_busy(mut stream: TcpStream) {
+    let mut out = Vec::new();
+    let r = Response::error(Status::UNAVAILABLE, "server busy: connection limit reached");
+    r.encode(&mut out, b"", false, false);
+    let _ = stream.write_all(&out).await;
+}

@@ -1,0 +1,132 @@
+//! Reads of match data, answered from this shard's read view without a lock or a hop.
+
+use inplay_core::MatchStatus;
+
+use crate::{
+    http::{query_pairs, Body, CacheState, Response, Status},
+    shard::Shard,
+    view::ListKey,
+};
+
+/// Longest id or name accepted in a path or query parameter.
+const MAX_PARAM: usize = 128;
+
+fn bad_param(name: &str, value: &str) -> Option<Response> {
+    if value.len() > MAX_PARAM || value.bytes().any(|b| b.is_ascii_control()) {
+        return Some(Response::error(
+            Status::BAD_REQUEST,
+            &format!("invalid {name}"),
+        ));
+    }
+    None
+}
+
+/// `GET /api/scores/:matchId`.
+pub(crate) fn score(shard: &Shard, match_id: &str) -> Response {
+    if let Some(r) = bad_param("matchId", match_id) {
+        return r;
+    }
+    match shard.view.borrow().get(match_id) {
+        Some(m) => Response::json(Body::Shared(m.score.clone())),
+        None => Response::error(Status::NOT_FOUND, "Match not found"),
+    }
+}
+
+/// `GET /api/matches/:matchId`: score and every market.
+pub(crate) fn match_detail(shard: &Shard, match_id: &str) -> Response {
+    if let Some(r) = bad_param("matchId", match_id) {
+        return r;
+    }
+    match shard.view.borrow().get(match_id) {
+        Some(m) => Response::json(Body::Shared(m.detail.clone())),
+        None => Response::error(Status::NOT_FOUND, "Match not found"),
+    }
+}
+
+/// `GET /api/markets/:marketId/odds`.
+pub(crate) fn market_odds(shard: &Shard, market_id: &str) -> Response {
+    if let Some(r) = bad_param("marketId", market_id) {
+        return r;
+    }
+    match shard.view.borrow().market(market_id) {
+        Some(body) => Response::json(Body::Shared(body.clone())),
+        None => Response::error(Status::NOT_FOUND, "Market not found"),
+    }
+}
+
+/// `GET /api/markets/:sport?league=&limit=`.
+pub(crate) fn markets(shard: &Shard, sport: &str, query: &str) -> Response {
+    if let Some(r) = bad_param("sport", sport) {
+        return r;
+    }
+    let mut league = None;
+    let mut limit = shard.config.markets_default_limit;
+    for (k, v) in query_pairs(query) {
+        match k.as_str() {
+            "league" if !v.is_empty() => league = Some(v),
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if (1..=shard.config.markets_max_limit).contains(&n) => limit = n,
+                _ => {
+                    let max = shard.config.markets_max_limit;
+                    return Response::error(
+                        Status::BAD_REQUEST,
+                        &format!("limit must be an integer from 1 to {max}"),
+                    );
+                }
+            },
+            _ => {}
+        }
+    }
+    if let Some(r) = league.as_deref().and_then(|l| bad_param("league", l)) {
+        return r;
+    }
+    let view = shard.view.borrow();
+    if !view.has_sport(sport) {
+        return Response::error(Status::NOT_FOUND, &format!("Unknown sport: {sport}"));
+    }
+    let key = ListKey::Markets {
+        sport: sport.into(),
+        league: league.map(Into::into),
+        limit,
+    };
+    let (body, hit) = view.list(key);
+    Response::json(Body::Shared(body)).cached(if hit {
+        CacheState::Hit
+    } else {
+        CacheState::Miss
+    })
+}
+
+/// `GET /api/matches?sport=&league=&status=`.
+pub(crate) fn matches(shard: &Shard, query: &str) -> Response {
+    let (mut sport, mut league, mut status) = (None, None, None);
+    for (k, v) in query_pairs(query) {
+        if let Some(r) = bad_param(&k, &v) {
+            return r;
+        }
+        match k.as_str() {
+            "sport" if !v.is_empty() => sport = Some(v.into_boxed_str()),
+            "league" if !v.is_empty() => league = Some(v.into_boxed_str()),
+            "status" if !v.is_empty() => match MatchStatus::parse(&v) {
+                Some(s) => status = Some(s),
+                None => {
+                    return Response::error(
+                        Status::BAD_REQUEST,
+                        "status must be one of scheduled, live, halftime, finished, postponed, cancelled",
+                    )
+                }
+            },
+            _ => {}
+        }
+    }
+    let (body, hit) = shard.view.borrow().list(ListKey::Matches {
+        sport,
+        league,
+        status,
+    });
+    Response::json(Body::Shared(body)).cached(if hit {
+        CacheState::Hit
+    } else {
+        CacheState::Miss
+    })
+}

@@ -1,0 +1,128 @@
+//! The route table: every path the server answers, in one place, so `/openapi.json` can be
+//! checked against it by a test.
+
+use crate::http::Method;
+
+/// A route of the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    Health,
+    ProvidersHealth,
+    PollingStatus,
+    PollingUpdate,
+    Score,
+    MarketsBySport,
+    MarketOdds,
+    Matches,
+    Match,
+    OpenApi,
+}
+
+/// (method, OpenAPI path template, route). Path segments in braces are parameters.
+pub(crate) const ROUTES: &[(Method, &str, Route)] = &[
+    (Method::Get, "/health", Route::Health),
+    (Method::Get, "/api/providers/health", Route::ProvidersHealth),
+    (Method::Get, "/api/polling/status", Route::PollingStatus),
+    (Method::Post, "/api/polling/update", Route::PollingUpdate),
+    (Method::Get, "/api/scores/{matchId}", Route::Score),
+    (Method::Get, "/api/markets/{sport}", Route::MarketsBySport),
+    (
+        Method::Get,
+        "/api/markets/{marketId}/odds",
+        Route::MarketOdds,
+    ),
+    (Method::Get, "/api/matches", Route::Matches),
+    (Method::Get, "/api/matches/{matchId}", Route::Match),
+    (Method::Get, "/openapi.json", Route::OpenApi),
+];
+
+/// Result of matching a path.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Matched<'p> {
+    /// The route and its one path parameter (empty if none).
+    Found(Route, &'p str),
+    /// The path exists but not for this method; lists the allowed methods.
+    WrongMethod(&'static str),
+    NotFound,
+}
+
+/// Matches `method` + `path` against [`ROUTES`]. HEAD is served as GET.
+pub(crate) fn match_route(method: Method, path: &str) -> Matched<'_> {
+    let method = if method == Method::Head {
+        Method::Get
+    } else {
+        method
+    };
+    let mut allowed: Option<&'static str> = None;
+    for &(m, template, route) in ROUTES {
+        if let Some(param) = match_template(template, path) {
+            if m == method {
+                return Matched::Found(route, param);
+            }
+            allowed = Some(match m {
+                Method::Post => "POST",
+                _ => "GET, HEAD",
+            });
+        }
+    }
+    allowed.map_or(Matched::NotFound, Matched::WrongMethod)
+}
+
+/// Matches one template with at most one `{param}` segment; returns the parameter's value.
+fn match_template<'p>(template: &str, path: &'p str) -> Option<&'p str> {
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    let mut t = template.split('/');
+    let mut p = path.split('/');
+    let mut param = "";
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(param),
+            (Some(ts), Some(ps)) if ts.starts_with('{') => {
+                if ps.is_empty() {
+                    return None;
+                }
+                param = ps;
+            }
+            (Some(ts), Some(ps)) if ts == ps => {}
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_params_and_methods() {
+        assert_eq!(
+            match_route(Method::Get, "/api/scores/abc"),
+            Matched::Found(Route::Score, "abc")
+        );
+        assert_eq!(
+            match_route(Method::Get, "/api/markets/m:spread:-3.5/odds"),
+            Matched::Found(Route::MarketOdds, "m:spread:-3.5")
+        );
+        assert_eq!(
+            match_route(Method::Head, "/api/markets/football"),
+            Matched::Found(Route::MarketsBySport, "football")
+        );
+        assert_eq!(
+            match_route(Method::Post, "/health"),
+            Matched::WrongMethod("GET, HEAD")
+        );
+        assert_eq!(
+            match_route(Method::Get, "/api/polling/update"),
+            Matched::WrongMethod("POST")
+        );
+        assert_eq!(match_route(Method::Get, "/api/scores/"), Matched::NotFound);
+        assert_eq!(match_route(Method::Get, "/nope"), Matched::NotFound);
+        assert_eq!(
+            match_route(Method::Get, "/health/"),
+            Matched::Found(Route::Health, "")
+        );
+    }
+}

@@ -1,0 +1,383 @@
+//! The typed config sections, one struct per TOML section, with their defaults.
+//!
+//! These defaults are the single source of truth in code; `config/default.toml` spells out the
+//! same values with documentation, and a test keeps the two equal. Durations are `Duration` here
+//! and whole milliseconds (`*_ms` keys) in TOML.
+
+use std::{collections::BTreeMap, fmt, time::Duration};
+
+use serde::{Deserialize, Serialize};
+
+use super::ms::{self, to_ms};
+
+/// Name → interval table (`sport_intervals`, `league_intervals`, ...).
+pub type Intervals = BTreeMap<String, Duration>;
+
+/// Sport → (alias → canonical team name).
+pub type Aliases = BTreeMap<String, BTreeMap<String, String>>;
+
+/// `[server]`: listening socket, shards and their cpus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to bind, e.g. `0.0.0.0` or `127.0.0.1`.
+    pub host: String,
+    /// TCP port; 0 lets the OS pick a free port (tests).
+    pub port: u16,
+    /// Number of shards; 0 = one per cpu in `cpus`, or per available core. See
+    /// [`Config::resolved_shards`](super::Config::resolved_shards).
+    pub shards: usize,
+    /// Explicit cpus to pin shards to (shard i on `cpus[i]`); empty = the first cores.
+    pub cpus: Vec<usize>,
+    /// How long draining connections get after a shutdown signal before they are closed.
+    #[serde(rename = "shutdown_grace_ms", with = "ms")]
+    pub shutdown_grace: Duration,
+    /// glommio `io_memory` per shard, in KiB. Locked memory: `RLIMIT_MEMLOCK` must allow it.
+    pub io_memory_kib: usize,
+}
+
+/// `[http]`: limits and timeouts of the HTTP/1.1 front end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Largest request head (request line + headers) in bytes; larger gets 431.
+    pub max_header_bytes: usize,
+    /// Largest request body in bytes; larger gets 413.
+    pub max_body_bytes: usize,
+    /// Most headers in one request; more gets 431.
+    pub max_headers: usize,
+    /// A request's head must arrive completely within this (slowloris guard).
+    #[serde(rename = "header_read_timeout_ms", with = "ms")]
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection with no request for this long is closed.
+    #[serde(rename = "idle_timeout_ms", with = "ms")]
+    pub idle_timeout: Duration,
+    /// Open connections one shard accepts; beyond it new connections are refused.
+    pub max_connections_per_shard: usize,
+    /// Most pipelined requests answered from one read batch.
+    pub max_pipeline: usize,
+}
+
+/// Output format of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable, coloured when on a terminal.
+    Pretty,
+}
+
+/// `[log]`: what is logged and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A level (`info`) or a `tracing` filter directive (`info,inplay::http=debug`).
+    pub level: String,
+    /// Line format.
+    pub format: LogFormat,
+}
+
+/// `[demo]`: the built-in simulated providers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Whether the demo providers run.
+    pub enabled: bool,
+    /// Seed of the simulated world; the same seed gives the same matches and prices.
+    pub seed: u64,
+    /// Matches simulated per league.
+    pub slots_per_league: u32,
+}
+
+/// `[polling]`: how often providers are polled. Most specific wins: match > league > sport >
+/// default, never below the provider's floor nor `min_interval`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollingConfig {
+    /// Interval of tasks with no more specific setting.
+    #[serde(rename = "default_interval_ms", with = "ms")]
+    pub default_interval: Duration,
+    /// Smallest interval accepted here and by `POST /api/polling/update`.
+    #[serde(rename = "min_interval_ms", with = "ms")]
+    pub min_interval: Duration,
+    /// Interval of the built-in demo providers' tasks.
+    #[serde(rename = "demo_interval_ms", with = "ms")]
+    pub demo_interval: Duration,
+    /// Per sport.
+    #[serde(with = "ms::map")]
+    pub sport_intervals: Intervals,
+    /// Per league.
+    #[serde(with = "ms::map")]
+    pub league_intervals: Intervals,
+    /// Per match id.
+    #[serde(with = "ms::map")]
+    pub match_intervals: Intervals,
+    /// Per provider: floors, a provider is never polled more often than this.
+    #[serde(with = "ms::map")]
+    pub provider_intervals: Intervals,
+}
+
+/// `[identity]`: how provider events are matched to one match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// Two events of the same pairing are one match if their start times differ by at most this.
+    #[serde(rename = "start_window_ms", with = "ms")]
+    pub start_window: Duration,
+    /// How long a finished match is still served.
+    #[serde(rename = "retain_finished_ms", with = "ms")]
+    pub retain_finished: Duration,
+    /// Team-name aliases added to the built-in table.
+    pub aliases: Aliases,
+}
+
+/// `[markets]`: market list responses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketsConfig {
+    /// Matches per `/api/markets/:sport` response when the client names no limit.
+    pub default_limit: usize,
+    /// Most matches per response, whatever the client asks.
+    pub max_limit: usize,
+}
+
+/// `[redis]`: optional cache and pub/sub.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// Connection URL; empty = Redis off.
+    pub url: String,
+}
+
+/// `[postgres]`: optional history store.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresConfig {
+    /// Whether PostgreSQL is used. Setting the connection keys alone does not switch it on.
+    pub enabled: bool,
+    /// Server host name or address.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Database name.
+    pub dbname: String,
+    /// User name.
+    pub user: String,
+    /// Password (redacted in `Debug`).
+    pub password: String,
+}
+
+/// `[auth]`: bearer tokens.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// HS256 secret for JWTs; empty = none configured (redacted in `Debug`).
+    pub jwt_secret: String,
+}
+
+/// `[cors]`: cross-origin requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins allowed to call the API with credentials; empty = no CORS headers.
+    pub allowed_origins: Vec<String>,
+}
+
+/// `[rate_limit]`: per-client-IP request limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Whether requests are limited.
+    pub enabled: bool,
+    /// Requests one IP may make per minute; more get 429.
+    pub requests_per_minute: u32,
+}
+
+// === impl Default for each section ===
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: "0.0.0.0".into(),
+            port: 3000,
+            shards: 0,
+            cpus: Vec::new(),
+            shutdown_grace: Duration::from_millis(5000),
+            io_memory_kib: 512,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 1024 * 1024,
+            max_headers: 64,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections_per_shard: 10_000,
+            max_pipeline: 64,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Json,
+        }
+    }
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            seed: 42,
+            slots_per_league: 100,
+        }
+    }
+}
+
+impl Default for PollingConfig {
+    /// The original service's `PollingConfig` defaults.
+    fn default() -> Self {
+        let sports = [
+            ("football", 10_000),
+            ("basketball", 5_000),
+            ("soccer", 15_000),
+            ("baseball", 30_000),
+            ("hockey", 10_000),
+            ("tennis", 5_000),
+            ("cricket", 60_000),
+        ];
+        let leagues = [
+            ("nfl", 5_000),
+            ("ncaa-football", 10_000),
+            ("nba", 3_000),
+            ("ncaa-basketball", 5_000),
+            ("premier-league", 10_000),
+            ("champions-league", 10_000),
+            ("mls", 15_000),
+            ("mlb", 30_000),
+            ("atp", 3_000),
+            ("wta", 3_000),
+        ];
+        Self {
+            default_interval: Duration::from_secs(30),
+            min_interval: Duration::from_secs(1),
+            demo_interval: Duration::from_secs(1),
+            sport_intervals: intervals(&sports),
+            league_intervals: intervals(&leagues),
+            match_intervals: Intervals::new(),
+            provider_intervals: Intervals::new(),
+        }
+    }
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            start_window: Duration::from_secs(90 * 60),
+            retain_finished: Duration::from_secs(30 * 60),
+            aliases: Aliases::new(),
+        }
+    }
+}
+
+impl Default for MarketsConfig {
+    fn default() -> Self {
+        Self {
+            default_limit: 50,
+            max_limit: 500,
+        }
+    }
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            host: "localhost".into(),
+            port: 5432,
+            dbname: "sportsbetting".into(),
+            user: "postgres".into(),
+            password: "postgres".into(),
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            requests_per_minute: 100,
+        }
+    }
+}
+
+/// An interval table from name, milliseconds pairs.
+fn intervals(pairs: &[(&str, u64)]) -> Intervals {
+    pairs
+        .iter()
+        .map(|&(name, ms)| (name.to_owned(), Duration::from_millis(ms)))
+        .collect()
+}
+
+// === impl PollingConfig ===
+
+impl PollingConfig {
+    /// The intervals as the original service's `PollingConfig` JSON (camelCase keys,
+    /// milliseconds), served as `config` by `GET /api/polling/status`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let table = |map: &Intervals| -> serde_json::Map<String, serde_json::Value> {
+            map.iter()
+                .map(|(name, d)| (name.clone(), to_ms(d).into()))
+                .collect()
+        };
+        serde_json::json!({
+            "defaultInterval": to_ms(&self.default_interval),
+            "minInterval": to_ms(&self.min_interval),
+            "demoInterval": to_ms(&self.demo_interval),
+            "sportIntervals": table(&self.sport_intervals),
+            "leagueIntervals": table(&self.league_intervals),
+            "matchIntervals": table(&self.match_intervals),
+            "providerIntervals": table(&self.provider_intervals),
+        })
+    }
+}
+
+// === secrets stay out of logs ===
+
+impl fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("enabled", &self.enabled)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("dbname", &self.dbname)
+            .field("user", &self.user)
+            .field("password", &redacted(&self.password))
+            .finish()
+    }
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("jwt_secret", &redacted(&self.jwt_secret))
+            .finish()
+    }
+}
+
+/// How a secret shows in `Debug`: whether it is set, never its value.
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        "<empty>"
+    } else {
+        "<redacted>"
+    }
+}

@@ -1,0 +1,389 @@
+//! Tests of loading, overrides and validation. The environment is always injected.
+
+use std::{collections::HashMap, path::Path, time::Duration};
+
+use super::*;
+
+const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+const PRODUCTION_TOML: &str = include_str!("../../config/example-production.toml");
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+/// A lookup function over fixed pairs.
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+fn with_env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    Config::from_toml_str("", &env_of(pairs))
+}
+
+fn error_text(pairs: &[(&str, &str)]) -> String {
+    with_env(pairs)
+        .expect_err("the environment is invalid")
+        .to_string()
+}
+
+fn toml_error(text: &str) -> String {
+    Config::from_toml_str(text, &no_env)
+        .expect_err("the text is invalid")
+        .to_string()
+}
+
+#[test]
+fn default_file_equals_default_config() {
+    let parsed = Config::from_toml_str(DEFAULT_TOML, &no_env).expect("default.toml loads");
+    assert_eq!(parsed, Config::default());
+    // Every key is written out in the file, with the default's value: docs and code can't drift.
+    let file: Table = DEFAULT_TOML.parse().expect("default.toml is TOML");
+    let code = Value::try_from(Config::default()).expect("the default config serialises");
+    assert_eq!(Value::Table(file), code);
+}
+
+#[test]
+fn no_file_means_defaults() {
+    assert_eq!(
+        Config::load(None, &no_env).expect("defaults load"),
+        Config::default()
+    );
+}
+
+#[test]
+fn default_file_loads_from_disk() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+    let config = Config::load(Some(&path), &no_env).expect("default.toml loads from disk");
+    assert_eq!(config, Config::default());
+}
+
+#[test]
+fn example_production_parses() {
+    let config = Config::from_toml_str(PRODUCTION_TOML, &no_env).expect("production example loads");
+    assert!(!config.demo.enabled && config.postgres.enabled && !config.redis.url.is_empty());
+    assert_eq!(config.resolved_shards(64), 7);
+    assert_eq!(
+        config.identity.aliases["soccer"]["man utd"],
+        "manchester united"
+    );
+    assert_eq!(
+        config.polling.provider_intervals["odds-api"],
+        Duration::from_secs(60)
+    );
+}
+
+#[test]
+fn schema_and_struct_have_the_same_keys() {
+    let Value::Table(root) = Value::try_from(Config::default()).expect("serialises") else {
+        panic!("config serialises to a table");
+    };
+    for key in schema::KEYS {
+        let present = root
+            .get(key.section)
+            .and_then(|s| s.get(key.name))
+            .is_some();
+        assert!(present, "schema key {} has no struct field", key.path());
+    }
+    let mut vars: Vec<String> = schema::KEYS.iter().map(|k| k.env_var()).collect();
+    vars.sort();
+    vars.dedup();
+    assert_eq!(
+        vars.len(),
+        schema::KEYS.len(),
+        "two keys share an INPLAY_* name"
+    );
+}
+
+#[test]
+fn original_variables_map_to_keys() {
+    let config = with_env(&[
+        ("PORT", "8080"),
+        ("HOST", "127.0.0.1"),
+        ("LOG_LEVEL", "debug"),
+        ("REDIS_URL", "redis://localhost:6379"),
+        ("DB_HOST", "db"),
+        ("DB_PORT", "6543"),
+        ("DB_NAME", "odds"),
+        ("DB_USER", "u"),
+        ("DB_PASSWORD", "p"),
+        ("JWT_SECRET", "s3cret"),
+        ("ALLOWED_ORIGINS", "https://a.example, https://b.example,"),
+        ("POLLING_DEFAULT_INTERVAL", "20000"),
+    ])
+    .expect("original variables load");
+    assert_eq!(
+        (config.server.host.as_str(), config.server.port),
+        ("127.0.0.1", 8080)
+    );
+    assert_eq!(config.log.level, "debug");
+    assert_eq!(config.redis.url, "redis://localhost:6379");
+    let pg = &config.postgres;
+    assert_eq!(
+        (pg.host.as_str(), pg.port, pg.dbname.as_str()),
+        ("db", 6543, "odds")
+    );
+    assert_eq!((pg.user.as_str(), pg.password.as_str()), ("u", "p"));
+    assert!(
+        !pg.enabled,
+        "connection variables alone do not switch PostgreSQL on"
+    );
+    assert_eq!(config.auth.jwt_secret, "s3cret");
+    assert_eq!(
+        config.cors.allowed_origins,
+        ["https://a.example", "https://b.example"]
+    );
+    assert_eq!(config.polling.default_interval, Duration::from_secs(20));
+}
+
+#[test]
+fn empty_original_variable_counts_as_unset() {
+    let config = with_env(&[("PORT", ""), ("LOG_LEVEL", "")]).expect("empty means unset");
+    assert_eq!(
+        (config.server.port, config.log.level.as_str()),
+        (3000, "info")
+    );
+}
+
+#[test]
+fn inplay_variable_beats_original() {
+    let config = with_env(&[
+        ("PORT", "8080"),
+        ("INPLAY_SERVER_PORT", "9090"),
+        ("REDIS_URL", "redis://x"),
+    ])
+    .expect("loads");
+    assert_eq!(config.server.port, 9090);
+    // An empty INPLAY_* string is a real value: it switches Redis off again.
+    let config = with_env(&[("REDIS_URL", "redis://x"), ("INPLAY_REDIS_URL", "")]).expect("loads");
+    assert!(config.redis.url.is_empty());
+}
+
+#[test]
+fn environment_beats_file() {
+    let config = Config::from_toml_str(
+        "[server]\nshards = 4",
+        &env_of(&[("INPLAY_SERVER_SHARDS", "2")]),
+    )
+    .expect("loads");
+    assert_eq!(config.server.shards, 2);
+}
+
+#[test]
+fn section_with_underscore_and_types() {
+    let config = with_env(&[
+        ("INPLAY_RATE_LIMIT_ENABLED", "false"),
+        ("INPLAY_RATE_LIMIT_REQUESTS_PER_MINUTE", "250"),
+        ("INPLAY_DEMO_ENABLED", "0"),
+        ("INPLAY_HTTP_IDLE_TIMEOUT_MS", "1500"),
+        ("INPLAY_LOG_FORMAT", "pretty"),
+    ])
+    .expect("loads");
+    assert!(!config.rate_limit.enabled && !config.demo.enabled);
+    assert_eq!(config.rate_limit.requests_per_minute, 250);
+    assert_eq!(config.http.idle_timeout, Duration::from_millis(1500));
+    assert_eq!(config.log.format, LogFormat::Pretty);
+}
+
+#[test]
+fn lists_and_tables_from_comma_lists() {
+    let config = with_env(&[
+        ("INPLAY_SERVER_CPUS", "2, 3,5"),
+        ("INPLAY_CORS_ALLOWED_ORIGINS", ""),
+        ("INPLAY_POLLING_LEAGUE_INTERVALS", "nba=2000, nfl = 4000"),
+    ])
+    .expect("loads");
+    assert_eq!(config.server.cpus, [2, 3, 5]);
+    assert_eq!(config.resolved_shards(64), 3);
+    assert!(config.cors.allowed_origins.is_empty());
+    let leagues: Vec<_> = config.polling.league_intervals.iter().collect();
+    assert_eq!(
+        leagues,
+        [
+            (&"nba".to_owned(), &Duration::from_secs(2)),
+            (&"nfl".to_owned(), &Duration::from_secs(4))
+        ]
+    );
+}
+
+#[test]
+fn invalid_env_value_names_key_and_variable() {
+    assert_eq!(
+        error_text(&[("INPLAY_SERVER_SHARDS", "abc")]),
+        "invalid value \"abc\" for server.shards (from INPLAY_SERVER_SHARDS): \
+         expected a non-negative integer up to 1024"
+    );
+    let text = error_text(&[("PORT", "70000")]);
+    assert!(
+        text.contains("server.port (from PORT)") && text.contains("up to 65535"),
+        "{text}"
+    );
+    let text = error_text(&[("INPLAY_DEMO_ENABLED", "yes")]);
+    assert!(
+        text.contains("demo.enabled (from INPLAY_DEMO_ENABLED)"),
+        "{text}"
+    );
+    let text = error_text(&[("INPLAY_SERVER_CPUS", "1,x")]);
+    assert!(
+        text.contains("server.cpus (from INPLAY_SERVER_CPUS)"),
+        "{text}"
+    );
+    let text = error_text(&[("LOG_LEVEL", "infoo")]);
+    assert!(
+        text.contains("log.level (from LOG_LEVEL)") && text.contains("trace, debug"),
+        "{text}"
+    );
+    let text = error_text(&[("HOST", "localhost")]);
+    assert!(
+        text.contains("server.host (from HOST)") && text.contains("IP address"),
+        "{text}"
+    );
+    let text = error_text(&[("REDIS_URL", "localhost:6379")]);
+    assert!(text.contains("redis.url (from REDIS_URL)"), "{text}");
+}
+
+#[test]
+fn invalid_file_value_names_key() {
+    assert_eq!(
+        toml_error("[log]\nformat = \"xml\""),
+        "invalid value \"xml\" for log.format: expected one of: json, pretty"
+    );
+    assert!(toml_error("[http]\nmax_header_bytes = 100").contains("http.max_header_bytes"));
+    assert!(toml_error("[http]\nmax_body_bytes = 100000000").contains("up to 67108864"));
+    assert!(toml_error("[server]\nport = \"80\"").contains("server.port"));
+    assert!(toml_error("server = 1").contains("expected a table [server]"));
+    assert!(toml_error("[polling]\nmin_interval_ms = 500").contains("polling.min_interval_ms"));
+    let text = toml_error("[identity]\nstart_window_ms = 0");
+    assert!(text.contains("identity.start_window_ms"), "{text}");
+}
+
+#[test]
+fn file_errors_name_the_file() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/no-such-file.toml");
+    let text = Config::load(Some(&path), &no_env)
+        .expect_err("missing file")
+        .to_string();
+    assert!(
+        text.contains("no-such-file.toml") && text.contains("--config"),
+        "{text}"
+    );
+    assert!(toml_error("[server\nport = 1").contains("not valid TOML"));
+}
+
+#[test]
+fn unknown_keys_are_errors() {
+    assert_eq!(
+        toml_error("[server]\nshardz = 2"),
+        "unknown config key `server.shardz`: see config/default.toml for every key"
+    );
+    assert!(toml_error("[servre]\nport = 1").contains("`servre`"));
+    assert!(toml_error("top_level = 1").contains("`top_level`"));
+}
+
+#[test]
+fn unknown_inplay_variables_are_errors() {
+    check_env_names(["PATH", "INPLAY_SERVER_SHARDS", "INPLAY_RATE_LIMIT_ENABLED"])
+        .expect("known names pass");
+    let err = check_env_names(["INPLAY_SERVER_SHARDZ"]).expect_err("typo");
+    assert!(err.to_string().contains("INPLAY_SERVER_SHARDZ"), "{err}");
+    let err = check_env_names(["INPLAY_IDENTITY_ALIASES"]).expect_err("file-only key");
+    assert!(err.to_string().contains("identity.aliases"), "{err}");
+    let text = error_text(&[("INPLAY_IDENTITY_ALIASES", "x")]);
+    assert!(text.contains("INPLAY_IDENTITY_ALIASES"), "{text}");
+}
+
+#[test]
+fn cpus_must_cover_shards_and_be_distinct() {
+    let text = toml_error("[server]\nshards = 3\ncpus = [0, 1]");
+    assert!(
+        text.contains("server.cpus") && text.contains("at least server.shards (3)"),
+        "{text}"
+    );
+    let text = toml_error("[server]\ncpus = [1, 1]");
+    assert!(text.contains("distinct"), "{text}");
+    let text = error_text(&[("INPLAY_SERVER_CPUS", "0,5000")]);
+    assert!(text.contains("0..=4095"), "{text}");
+}
+
+#[test]
+fn intervals_respect_the_minimum() {
+    let text = toml_error("[polling]\nmin_interval_ms = 5000");
+    // league nba (3000) is a default the file did not set: the message says so.
+    assert!(
+        text.contains("polling.league_intervals.nba (built-in default)")
+            || text.contains("polling.demo_interval_ms (built-in default)"),
+        "{text}"
+    );
+    let text = error_text(&[("INPLAY_POLLING_SPORT_INTERVALS", "football=10")]);
+    assert!(
+        text.contains("polling.sport_intervals.football (from INPLAY_POLLING_SPORT_INTERVALS)"),
+        "{text}"
+    );
+    let text = error_text(&[("POLLING_DEFAULT_INTERVAL", "999")]);
+    assert!(text.contains("(from POLLING_DEFAULT_INTERVAL)"), "{text}");
+}
+
+#[test]
+fn market_limits_are_ordered() {
+    let text = toml_error("[markets]\ndefault_limit = 600");
+    assert!(
+        text.contains("markets.default_limit") && text.contains("max_limit (500)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn aliases_load_and_are_checked() {
+    let config = Config::from_toml_str(
+        "[identity.aliases.soccer]\n\"man utd\" = \"manchester united\"",
+        &no_env,
+    )
+    .expect("aliases load");
+    assert_eq!(
+        config.identity.aliases["soccer"]["man utd"],
+        "manchester united"
+    );
+    assert!(toml_error("[identity.aliases.soccer]\nspurs = \"\"").contains("identity.aliases"));
+    assert!(toml_error("[identity.aliases]\nsoccer = 1").contains("identity.aliases.soccer"));
+}
+
+#[test]
+fn log_filter_directives_are_accepted() {
+    let config = with_env(&[("LOG_LEVEL", "info,inplay::http=debug")]).expect("directive");
+    assert_eq!(config.log.level, "info,inplay::http=debug");
+    assert!(error_text(&[("LOG_LEVEL", "info,inplay=loud")]).contains("log.level"));
+}
+
+#[test]
+fn resolved_shards_follows_shards_then_cpus_then_cores() {
+    let mut config = Config::default();
+    assert_eq!(config.resolved_shards(8), 8);
+    assert_eq!(config.resolved_shards(0), 1);
+    assert_eq!(config.resolved_shards(5000), 1024);
+    config.server.cpus = vec![4, 5];
+    assert_eq!(config.resolved_shards(8), 2);
+    config.server.shards = 1;
+    assert_eq!(config.resolved_shards(8), 1);
+}
+
+#[test]
+fn secrets_are_redacted_in_debug() {
+    let config = with_env(&[("JWT_SECRET", "hunter2"), ("DB_PASSWORD", "pw-123")]).expect("loads");
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("pw-123"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn polling_config_as_original_json() {
+    let json = Config::default().polling.to_json();
+    assert_eq!(json["defaultInterval"], 30_000);
+    assert_eq!(json["sportIntervals"]["football"], 10_000);
+    assert_eq!(json["leagueIntervals"]["nba"], 3_000);
+    assert_eq!(json["matchIntervals"], serde_json::json!({}));
+}

@@ -1,0 +1,81 @@
+//! Checks that span several keys (cpus vs shards, intervals vs the minimum, limits).
+//!
+//! Single keys are checked against the schema before deserialising; what is left are rules that
+//! relate keys to each other, checked on the typed config.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use super::{error::Bad, sections::Intervals, Config};
+
+// === impl Config ===
+
+impl Config {
+    /// Checks the rules that relate keys to each other; the error names the key to change.
+    pub(super) fn check_relations(&self) -> Result<(), Bad> {
+        self.check_cpus()?;
+        self.check_intervals()?;
+        let markets = &self.markets;
+        if markets.default_limit > markets.max_limit {
+            return Err(Bad::new(
+                "markets.default_limit",
+                markets.default_limit.to_string(),
+                format!("at most markets.max_limit ({})", markets.max_limit),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `cpus`: distinct, and one per shard when both are set.
+    fn check_cpus(&self) -> Result<(), Bad> {
+        let server = &self.server;
+        let cpus = &server.cpus;
+        let render = || format!("{cpus:?}");
+        let mut seen = BTreeSet::new();
+        if let Some(dup) = cpus.iter().find(|&&cpu| !seen.insert(cpu)) {
+            let expected = format!("distinct cpu ids ({dup} appears more than once)");
+            return Err(Bad::new("server.cpus", render(), expected));
+        }
+        if !cpus.is_empty() && cpus.len() < server.shards {
+            let expected = format!(
+                "at least server.shards ({}) cpus, one per shard, or an empty list",
+                server.shards
+            );
+            return Err(Bad::new("server.cpus", render(), expected));
+        }
+        Ok(())
+    }
+
+    /// Every polling interval is at least `min_interval`.
+    fn check_intervals(&self) -> Result<(), Bad> {
+        let polling = &self.polling;
+        let min = polling.min_interval;
+        let at_least = || format!("at least polling.min_interval_ms ({} ms)", min.as_millis());
+        let single = [
+            ("polling.default_interval_ms", polling.default_interval),
+            ("polling.demo_interval_ms", polling.demo_interval),
+        ];
+        for (key, interval) in single {
+            if interval < min {
+                return Err(Bad::new(key, ms(interval), at_least()));
+            }
+        }
+        let tables: [(&str, &Intervals); 4] = [
+            ("sport_intervals", &polling.sport_intervals),
+            ("league_intervals", &polling.league_intervals),
+            ("match_intervals", &polling.match_intervals),
+            ("provider_intervals", &polling.provider_intervals),
+        ];
+        for (table, intervals) in tables {
+            if let Some((name, interval)) = intervals.iter().find(|(_, &d)| d < min) {
+                let key = format!("polling.{table}.{name}");
+                return Err(Bad::new(key, ms(*interval), at_least()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whole milliseconds, for messages.
+fn ms(d: Duration) -> String {
+    d.as_millis().to_string()
+}

@@ -1,0 +1,13 @@
+//! inplay's small HTTP/1.1 layer over `httparse`, the way ARCHITECTURE.md describes it:
+//! keep-alive, pipelining answered in one batched write, strict limits, timeouts.
+
+mod conn;
+mod date;
+pub(crate) mod request;
+mod response;
+mod tracker;
+
+pub(crate) use conn::{serve, ConnConfig, Reply, Service};
+pub(crate) use request::{query_pairs, Limits, Method, Request};
+pub(crate) use response::{Body, CacheState, Response, Status};
+pub(crate) use tracker::Tracker;

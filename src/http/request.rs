@@ -1,0 +1,264 @@
+//! Parsing one HTTP/1.1 request from the front of a connection's read buffer.
+//!
+//! Strict on purpose: the head must fit in the configured limit, bodies need `Content-Length`
+//! (no chunked uploads: nothing in the API needs them), and every refusal maps to the status a
+//! client can act on. Parsing borrows from the buffer; nothing is copied on the hot path.
+
+use super::Status;
+
+/// Limits applied while parsing, from `[http]` in the config.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Largest request head (request line + headers), in bytes.
+    pub max_header_bytes: usize,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The request methods the API distinguishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Head,
+    Post,
+    Options,
+    Other,
+}
+
+/// A parsed request, borrowing from the read buffer.
+#[derive(Debug)]
+pub(crate) struct Request<'b> {
+    pub method: Method,
+    /// The method token as sent (for logs and 405 messages).
+    pub method_str: &'b str,
+    /// Path without the query string.
+    pub path: &'b str,
+    /// Raw query string (after `?`), empty if none.
+    pub query: &'b str,
+    /// Whether the connection stays open after this response.
+    pub keep_alive: bool,
+    /// The body (exactly `Content-Length` bytes).
+    pub body: &'b [u8],
+}
+
+/// Outcome of trying to parse the front of the buffer.
+#[derive(Debug)]
+pub(crate) enum Parse<'b> {
+    /// A whole request; `consumed` bytes (head + body) can be dropped from the buffer.
+    Complete(Request<'b>, usize),
+    /// More bytes are needed. `head_done` tells whether the head is complete (the body is still
+    /// arriving), which matters for the header-read timeout.
+    Partial,
+    /// The request is malformed or over a limit: answer with this status and close.
+    Invalid(Status, &'static str),
+}
+
+/// Header slots given to httparse; more headers than this is a 431.
+pub(crate) const MAX_HEADERS: usize = 64;
+
+/// Parses one request from the start of `buf`.
+pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let head_len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            if buf.len() > limits.max_header_bytes {
+                return Parse::Invalid(Status::HEADERS_TOO_LARGE, "request head too large");
+            }
+            return Parse::Partial;
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Parse::Invalid(Status::HEADERS_TOO_LARGE, "too many headers")
+        }
+        Err(_) => return Parse::Invalid(Status::BAD_REQUEST, "malformed HTTP request"),
+    };
+    if head_len > limits.max_header_bytes {
+        return Parse::Invalid(Status::HEADERS_TOO_LARGE, "request head too large");
+    }
+    // httparse guarantees these are present on Complete.
+    let method_str = req.method.unwrap_or("");
+    let target = req.path.unwrap_or("/");
+    let version = req.version.unwrap_or(1);
+
+    let mut content_length: Option<usize> = None;
+    let mut keep_alive = version == 1;
+    for h in req.headers.iter() {
+        let name = h.name;
+        if name.eq_ignore_ascii_case("content-length") {
+            let parsed = std::str::from_utf8(h.value)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            match (parsed, content_length) {
+                (None, _) => return Parse::Invalid(Status::BAD_REQUEST, "invalid Content-Length"),
+                // Two differing lengths is a request-smuggling attempt.
+                (Some(n), Some(prev)) if n != prev => {
+                    return Parse::Invalid(Status::BAD_REQUEST, "conflicting Content-Length")
+                }
+                (Some(n), _) => content_length = Some(n),
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            return Parse::Invalid(
+                Status::NOT_IMPLEMENTED,
+                "Transfer-Encoding is not supported; send Content-Length",
+            );
+        } else if name.eq_ignore_ascii_case("connection") {
+            if contains_token(h.value, b"close") {
+                keep_alive = false;
+            } else if contains_token(h.value, b"keep-alive") {
+                keep_alive = true;
+            }
+        }
+    }
+    let body_len = content_length.unwrap_or(0);
+    if body_len > limits.max_body_bytes {
+        return Parse::Invalid(Status::PAYLOAD_TOO_LARGE, "request body too large");
+    }
+    let total = head_len + body_len;
+    if buf.len() < total {
+        return Parse::Partial;
+    }
+    let (path, query) = match target.find('?') {
+        Some(i) => (&target[..i], &target[i + 1..]),
+        None => (target, ""),
+    };
+    let method = match method_str {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "OPTIONS" => Method::Options,
+        _ => Method::Other,
+    };
+    Parse::Complete(
+        Request {
+            method,
+            method_str,
+            path,
+            query,
+            keep_alive,
+            body: &buf[head_len..total],
+        },
+        total,
+    )
+}
+
+/// Case-insensitive search for a token in a comma-separated header value.
+fn contains_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Iterates `key=value` pairs of a query string, percent-decoded.
+pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k), percent_decode(v))
+    })
+}
+
+/// Decodes `%XX` escapes and `+` (as space). Invalid escapes are kept literally.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    if !b.iter().any(|&c| c == b'%' || c == b'+') {
+        return s.to_owned();
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        max_header_bytes: 1024,
+        max_body_bytes: 16,
+    };
+
+    #[test]
+    fn parses_get_with_query() {
+        let buf = b"GET /api/markets/football?league=nfl HTTP/1.1\r\nHost: x\r\n\r\n";
+        match parse(buf, LIMITS) {
+            Parse::Complete(r, n) => {
+                assert_eq!(
+                    (r.path, r.query, n),
+                    ("/api/markets/football", "league=nfl", buf.len())
+                );
+                assert!(r.keep_alive);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn waits_for_body_then_completes() {
+        let head = b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nab";
+        assert!(matches!(parse(head, LIMITS), Parse::Partial));
+        let full = b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde";
+        assert!(matches!(parse(full, LIMITS), Parse::Complete(r, _) if r.body == b"abcde"));
+    }
+
+    #[test]
+    fn refuses_over_limits_and_smuggling() {
+        let big = b"POST /x HTTP/1.1\r\nContent-Length: 17\r\n\r\n";
+        assert!(matches!(
+            parse(big, LIMITS),
+            Parse::Invalid(Status::PAYLOAD_TOO_LARGE, _)
+        ));
+        let dup = b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+        assert!(matches!(
+            parse(dup, LIMITS),
+            Parse::Invalid(Status::BAD_REQUEST, _)
+        ));
+        let te = b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert!(matches!(
+            parse(te, LIMITS),
+            Parse::Invalid(Status::NOT_IMPLEMENTED, _)
+        ));
+        let long = [b'a'; 2000];
+        assert!(matches!(parse(&long, LIMITS), Parse::Invalid(_, _)));
+        let garbage = b"\x00\x01\x02 nonsense\r\n\r\n";
+        assert!(matches!(
+            parse(garbage, LIMITS),
+            Parse::Invalid(Status::BAD_REQUEST, _)
+        ));
+    }
+
+    #[test]
+    fn http10_and_connection_close() {
+        let r10 = b"GET / HTTP/1.0\r\n\r\n";
+        assert!(matches!(parse(r10, LIMITS), Parse::Complete(r, _) if !r.keep_alive));
+        let ka10 = b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n";
+        assert!(matches!(parse(ka10, LIMITS), Parse::Complete(r, _) if r.keep_alive));
+        let close = b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+        assert!(matches!(parse(close, LIMITS), Parse::Complete(r, _) if !r.keep_alive));
+    }
+
+    #[test]
+    fn decodes_query() {
+        let pairs: Vec<_> = query_pairs("league=premier%2Dleague&x=a+b&bad=%zz&e").collect();
+        assert_eq!(pairs[0], ("league".into(), "premier-league".into()));
+        assert_eq!(pairs[1].1, "a b");
+        assert_eq!(pairs[2].1, "%zz");
+        assert_eq!(pairs[3], ("e".into(), String::new()));
+    }
+}

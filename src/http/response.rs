@@ -1,0 +1,180 @@
+//! Responses and their encoding into a connection's write buffer.
+//!
+//! Bodies are usually pre-serialised bytes shared with the read view (`Rc<[u8]>`), so answering
+//! a GET is a header write plus one copy of the body into the batch buffer.
+
+use std::rc::Rc;
+
+/// An HTTP status code with its reason phrase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Status(pub u16, pub &'static str);
+
+#[allow(dead_code)] // the full set the API uses; some arrive with later routes
+impl Status {
+    pub const OK: Self = Self(200, "OK");
+    pub const CREATED: Self = Self(201, "Created");
+    pub const NO_CONTENT: Self = Self(204, "No Content");
+    pub const BAD_REQUEST: Self = Self(400, "Bad Request");
+    pub const NOT_FOUND: Self = Self(404, "Not Found");
+    pub const METHOD_NOT_ALLOWED: Self = Self(405, "Method Not Allowed");
+    pub const REQUEST_TIMEOUT: Self = Self(408, "Request Timeout");
+    pub const PAYLOAD_TOO_LARGE: Self = Self(413, "Payload Too Large");
+    pub const UNSUPPORTED_MEDIA_TYPE: Self = Self(415, "Unsupported Media Type");
+    pub const HEADERS_TOO_LARGE: Self = Self(431, "Request Header Fields Too Large");
+    pub const INTERNAL: Self = Self(500, "Internal Server Error");
+    pub const NOT_IMPLEMENTED: Self = Self(501, "Not Implemented");
+    pub const UNAVAILABLE: Self = Self(503, "Service Unavailable");
+}
+
+/// A response body.
+#[derive(Clone, Debug)]
+pub(crate) enum Body {
+    /// Nothing (e.g. 204).
+    Empty,
+    /// Shared pre-serialised bytes from the read view.
+    Shared(Rc<[u8]>),
+    /// Bytes built for this response.
+    Owned(Vec<u8>),
+    /// A static string.
+    Static(&'static [u8]),
+}
+
+impl Body {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Body::Empty => b"",
+            Body::Shared(b) => b,
+            Body::Owned(b) => b,
+            Body::Static(b) => b,
+        }
+    }
+}
+
+/// Whether a response was served from a ready cache (`X-Cache: HIT`) or rebuilt (`MISS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheState {
+    Hit,
+    Miss,
+}
+
+/// One response.
+#[derive(Clone, Debug)]
+pub(crate) struct Response {
+    pub status: Status,
+    pub body: Body,
+    pub content_type: &'static str,
+    pub cache: Option<CacheState>,
+    /// Extra header lines, each without the trailing CRLF (`Allow: GET`).
+    pub extra_headers: Vec<String>,
+}
+
+const JSON: &str = "application/json; charset=utf-8";
+
+impl Response {
+    /// 200 with a JSON body.
+    pub fn json(body: Body) -> Self {
+        Self::with_status(Status::OK, body)
+    }
+
+    /// A JSON body with any status.
+    pub fn with_status(status: Status, body: Body) -> Self {
+        Self {
+            status,
+            body,
+            content_type: JSON,
+            cache: None,
+            extra_headers: Vec::new(),
+        }
+    }
+
+    /// `{"error": message}` with the given status, the API's one error shape.
+    pub fn error(status: Status, message: &str) -> Self {
+        let body = serde_json::to_vec(&serde_json::json!({ "error": message }))
+            .unwrap_or_else(|_| b"{\"error\":\"internal error\"}".to_vec());
+        Self::with_status(status, Body::Owned(body))
+    }
+
+    /// Any serialisable value as 200 JSON.
+    pub fn json_value(value: &impl serde::Serialize) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(v) => Self::json(Body::Owned(v)),
+            Err(_) => Self::error(Status::INTERNAL, "failed to encode response"),
+        }
+    }
+
+    /// Marks the response with `X-Cache`.
+    pub fn cached(mut self, state: CacheState) -> Self {
+        self.cache = Some(state);
+        self
+    }
+
+    /// Adds a header line.
+    pub fn header(mut self, line: String) -> Self {
+        self.extra_headers.push(line);
+        self
+    }
+
+    /// Appends the encoded response to `out`. `date` is the cached `Date` header value; `head`
+    /// omits the body (HEAD requests) but keeps its length.
+    pub fn encode(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: bool, head: bool) {
+        let body = self.body.as_bytes();
+        out.extend_from_slice(b"HTTP/1.1 ");
+        let mut num = itoa::Buffer::new();
+        out.extend_from_slice(num.format(self.status.0).as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.status.1.as_bytes());
+        out.extend_from_slice(b"\r\nServer: inplay\r\nDate: ");
+        out.extend_from_slice(date);
+        if !matches!(self.body, Body::Empty) || self.status.0 != 204 {
+            out.extend_from_slice(b"\r\nContent-Type: ");
+            out.extend_from_slice(self.content_type.as_bytes());
+        }
+        out.extend_from_slice(b"\r\nContent-Length: ");
+        out.extend_from_slice(num.format(body.len()).as_bytes());
+        if let Some(c) = self.cache {
+            out.extend_from_slice(match c {
+                CacheState::Hit => b"\r\nX-Cache: HIT",
+                CacheState::Miss => b"\r\nX-Cache: MISS",
+            });
+        }
+        for h in &self.extra_headers {
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(h.as_bytes());
+        }
+        if !keep_alive {
+            out.extend_from_slice(b"\r\nConnection: close");
+        }
+        out.extend_from_slice(b"\r\n\r\n");
+        if !head {
+            out.extend_from_slice(body);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_headers_and_body() {
+        let mut out = Vec::new();
+        Response::json(Body::Static(b"{}"))
+            .cached(CacheState::Hit)
+            .encode(&mut out, b"Mon, 01 Jan 2024 12:00:00 GMT", true, false);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
+        assert!(text.contains("\r\nContent-Length: 2\r\n"));
+        assert!(text.contains("\r\nX-Cache: HIT\r\n"));
+        assert!(text.ends_with("\r\n\r\n{}"));
+    }
+
+    #[test]
+    fn error_shape_and_close() {
+        let mut out = Vec::new();
+        Response::error(Status::NOT_FOUND, "Match not found").encode(&mut out, b"d", false, false);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 404 Not Found\r\n"));
+        assert!(text.contains("Connection: close"));
+        assert!(text.ends_with(r#"{"error":"Match not found"}"#));
+    }
+}

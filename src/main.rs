@@ -1,0 +1,204 @@
+//! inplay: a thread-per-core live odds & scores server.
+//!
+//! `main` only wires things together: command line, configuration, logging, system checks,
+//! the shards, and the signal that drains them. See ARCHITECTURE.md for the shape.
+
+mod api;
+mod clock;
+mod config;
+mod error;
+mod http;
+mod logging;
+mod polling;
+mod shard;
+mod system;
+mod view;
+
+use std::{path::PathBuf, sync::Arc};
+
+use inplay_core::{aggregate::Weights, demo, identity::AliasTable};
+use signal_hook::{consts::signal::*, iterator::Signals};
+use tracing::{info, warn};
+
+use config::Config;
+use error::StartError;
+use http::{ConnConfig, Limits};
+use shard::{DemoSetup, ShardConfig};
+
+/// Command-line options.
+struct Args {
+    config: Option<PathBuf>,
+    pretty: bool,
+}
+
+fn main() {
+    match run() {
+        Ok(()) => {}
+        Err(e) => {
+            eprintln!("inplay: {e}");
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
+fn run() -> Result<(), StartError> {
+    let Some(args) = parse_args(std::env::args().skip(1))? else {
+        return Ok(());
+    };
+    let config = Config::from_process(args.config.as_deref())
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    logging::init(
+        &config.log.level,
+        args.pretty || config.log.format == config::LogFormat::Pretty,
+    );
+    system::check_memlock(512 * 1024)?;
+
+    let allowed = system::allowed_cpus();
+    let cpus: Vec<Option<usize>> = if config.server.cpus.is_empty() {
+        let n = config.resolved_shards(allowed.len());
+        (0..n)
+            .map(|i| allowed.get(i % allowed.len().max(1)).copied())
+            .collect()
+    } else {
+        let n = config.resolved_shards(config.server.cpus.len());
+        config
+            .server
+            .cpus
+            .iter()
+            .take(n)
+            .map(|&c| Some(c))
+            .collect()
+    };
+    let addr = format!("{}:{}", config.server.host, config.server.port)
+        .parse()
+        .map_err(|_| {
+            StartError::Config(format!(
+                "server.host {:?} is not an IP address",
+                config.server.host
+            ))
+        })?;
+    let reservation = system::reserve_port(addr)?;
+    warn_unbuilt(&config);
+
+    let started_at = clock::now();
+    let mut shard_config = shard_config(&config, reservation.addr, started_at);
+    shard_config.draining_shards = Arc::new(std::sync::atomic::AtomicUsize::new(cpus.len()));
+    let shards = shard::start_shards(shard_config, &cpus)?;
+    drop(reservation);
+    info!(addr = %shards.addr, shards = cpus.len(), cpus = ?cpus, demo = config.demo.enabled, "Listening");
+
+    let mut signals = Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| StartError::Executor(format!("cannot install signal handlers: {e}")))?;
+    if let Some(sig) = signals.forever().next() {
+        info!(
+            signal = sig,
+            grace_ms = config.server.shutdown_grace.as_millis() as u64,
+            "Shutting down"
+        );
+    }
+    // A second signal during the drain stops at once.
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            std::process::exit(130);
+        }
+    });
+    shards.drain_and_join();
+    info!("Stopped");
+    Ok(())
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, StartError> {
+    let mut out = Args {
+        config: None,
+        pretty: false,
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--config" | "-c" => {
+                let path = args
+                    .next()
+                    .ok_or_else(|| StartError::Usage("--config needs a FILE".into()))?;
+                out.config = Some(path.into());
+            }
+            "--pretty" => out.pretty = true,
+            "--help" | "-h" => {
+                println!("inplay {}: live odds & scores server\n\nusage: inplay [--config FILE] [--pretty]\n\n  --config FILE  configuration file (default config/default.toml)\n  --pretty       human-readable logs instead of JSON lines\n\nEvery key can be overridden by INPLAY_<SECTION>_<KEY>; see config/default.toml.", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            "--version" | "-V" => {
+                println!("inplay {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            other => return Err(StartError::Usage(format!("unknown argument {other:?}"))),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Says so when configuration asks for parts this build does not have yet, instead of
+/// pretending to use them.
+fn warn_unbuilt(config: &Config) {
+    if !config.redis.url.is_empty() {
+        warn!(
+            "Redis is configured, but this build has no Redis client yet: serving from memory only"
+        );
+    }
+    if config.postgres.enabled {
+        warn!("PostgreSQL is enabled, but this build has no PostgreSQL writer yet: history is not persisted");
+    }
+}
+
+fn shard_config(
+    config: &Config,
+    addr: std::net::SocketAddr,
+    started_at: inplay_core::Timestamp,
+) -> ShardConfig {
+    let mut aliases = AliasTable::builtin();
+    for (sport, table) in &config.identity.aliases {
+        for (alias, canonical) in table {
+            aliases.add(sport, alias, canonical);
+        }
+    }
+    let mut weights = Weights::new(0.5);
+    let demo = config.demo.enabled.then(|| {
+        let world = demo::World::new(demo::DemoConfig {
+            seed: config.demo.seed,
+            epoch: started_at,
+            slots_per_league: config.demo.slots_per_league as usize,
+        });
+        for p in world.providers() {
+            weights.set(p.id.clone(), p.priority, p.weight);
+        }
+        DemoSetup {
+            world: Arc::new(world),
+            interval: config.polling.demo_interval,
+        }
+    });
+    let http = &config.http;
+    ShardConfig {
+        addr,
+        conn: ConnConfig {
+            limits: Limits {
+                max_header_bytes: http.max_header_bytes,
+                max_body_bytes: http.max_body_bytes,
+            },
+            header_read_timeout: http.header_read_timeout,
+            idle_timeout: http.idle_timeout,
+            max_pipeline: http.max_pipeline,
+        },
+        max_connections: http.max_connections_per_shard,
+        shutdown_grace: config.server.shutdown_grace,
+        io_memory: config.server.io_memory_kib * 1024,
+        demo,
+        min_interval: config.polling.min_interval,
+        start_window_ms: config.identity.start_window.as_millis() as i64,
+        retain_finished: config.identity.retain_finished,
+        markets_default_limit: config.markets.default_limit,
+        markets_max_limit: config.markets.max_limit,
+        aliases: Arc::new(aliases),
+        weights: Arc::new(weights),
+        polling_config: Arc::new(config.polling.to_json()),
+        started_at,
+        draining_shards: Arc::default(),
+    }
+}

@@ -1,0 +1,94 @@
+//! The built-in demo feed: two simulated providers polled like real ones.
+//!
+//! Each (provider, league) is a polling task run by the shard `task_shard(id)` picks. A poll
+//! takes the simulated response time (an async sleep, never blocking), may fail the way the
+//! world says it does, and otherwise routes its observations to their owners exactly as a real
+//! provider's would be.
+
+use std::{rc::Rc, sync::Arc, time::Duration};
+
+use futures_lite::future;
+use glommio::{spawn_local, timer::sleep};
+use inplay_core::demo::{LeagueDef, ProviderProfile, World};
+
+use super::Shard;
+use crate::{
+    clock,
+    polling::{task_shard, PollTask, ProviderStats},
+};
+
+/// The demo world shared (immutably) by every shard, and how often it is polled.
+#[derive(Debug, Clone)]
+pub(crate) struct DemoSetup {
+    pub world: Arc<World>,
+    pub interval: Duration,
+}
+
+/// Starts this shard's share of the demo polling tasks.
+pub(crate) fn spawn_tasks(shard: &Rc<Shard>) {
+    let Some(demo) = shard.config.demo.clone() else {
+        return;
+    };
+    for (pi, provider) in demo.world.providers().iter().enumerate() {
+        shard.providers.borrow_mut().insert(
+            provider.id.to_string(),
+            ProviderStats::new(provider.id.as_str()),
+        );
+        for (li, league) in demo.world.leagues().iter().enumerate() {
+            let task = PollTask::new(
+                provider.id.as_str(),
+                league.sport,
+                league.league,
+                demo.interval,
+            );
+            if task_shard(&task.id, shard.nr_shards) != shard.id {
+                continue;
+            }
+            let task = Rc::new(task);
+            shard.tasks.borrow_mut().push(task.clone());
+            spawn_local(run(shard.clone(), demo.world.clone(), pi, li, task)).detach();
+        }
+    }
+}
+
+async fn run(
+    shard: Rc<Shard>,
+    world: Arc<World>,
+    provider: usize,
+    league: usize,
+    task: Rc<PollTask>,
+) {
+    let profile: &ProviderProfile = &world.providers()[provider];
+    let league: &LeagueDef = &world.leagues()[league];
+    while !shard.draining() {
+        let started = clock::now();
+        task.running.set(true);
+        task.last_run.set(Some(started));
+        let outcome = world.poll_outcome(profile, league, started);
+        sleep(Duration::from_millis(u64::from(outcome.latency_ms))).await;
+        if outcome.failed {
+            record(&shard, profile, false, outcome.latency_ms);
+        } else {
+            let observations = world.poll(profile, league, started);
+            record(&shard, profile, true, outcome.latency_ms);
+            shard.route(observations).await;
+        }
+        task.running.set(false);
+        let interval = task.interval.get();
+        task.next_run
+            .set(Some(started.add_millis(interval.as_millis() as i64)));
+        let elapsed =
+            Duration::from_millis((clock::now().millis() - started.millis()).max(0) as u64);
+        // Sleep out the interval, or wake early when it is changed at runtime.
+        future::or(sleep(interval.saturating_sub(elapsed)), async {
+            let _ = task.wake_rx.recv().await;
+        })
+        .await;
+    }
+}
+
+fn record(shard: &Shard, profile: &ProviderProfile, ok: bool, latency_ms: u32) {
+    if let Some(stats) = shard.providers.borrow_mut().get_mut(profile.id.as_str()) {
+        stats.record(ok, latency_ms, clock::now());
+    }
+}

@@ -1,0 +1,371 @@
+//! One shard: a glommio executor pinned to a core that accepts connections on the shared port,
+//! owns a slice of the matches and polling tasks, and holds a full read view.
+//!
+//! Everything here is single-threaded (`Rc`, `RefCell`, `Cell`): other shards are reached only
+//! through their inboxes.
+
+mod demo;
+mod msg;
+mod outbox;
+mod owner;
+mod set;
+
+use std::{
+    cell::{Cell, RefCell},
+    collections::HashMap,
+    net::SocketAddr,
+    rc::Rc,
+    sync::Arc,
+    time::Duration,
+};
+
+use futures_channel::oneshot;
+use glommio::{net::TcpListener, spawn_local, timer::sleep};
+use inplay_core::{
+    aggregate::Weights,
+    identity::{owner_shard, AliasTable, IdentityKey},
+    Observation,
+};
+use tracing::{debug, info, warn};
+
+pub(crate) use msg::{Answer, Query, Replica, ShardMsg};
+pub(crate) use set::start_shards;
+
+use crate::{
+    api::Api,
+    clock,
+    http::{serve, ConnConfig, Tracker},
+    polling::{PollTask, ProviderStats, TaskStatus},
+    view::ViewStore,
+};
+use outbox::Outbox;
+use owner::Owned;
+
+/// What every shard is configured with (`Send`, built once by `main`).
+#[derive(Debug, Clone)]
+pub(crate) struct ShardConfig {
+    pub addr: SocketAddr,
+    pub conn: ConnConfig,
+    pub max_connections: usize,
+    pub shutdown_grace: Duration,
+    pub io_memory: usize,
+    pub demo: Option<demo::DemoSetup>,
+    pub min_interval: Duration,
+    pub start_window_ms: i64,
+    pub retain_finished: Duration,
+    pub markets_default_limit: usize,
+    pub markets_max_limit: usize,
+    pub aliases: Arc<AliasTable>,
+    pub weights: Arc<Weights>,
+    /// The polling configuration as `/api/polling/status` shows it.
+    pub polling_config: Arc<serde_json::Value>,
+    pub started_at: inplay_core::Timestamp,
+    /// Shards still draining connections. A shard keeps answering its peers until this is 0,
+    /// because a peer's in-flight request may still need it (a routed query).
+    pub draining_shards: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+pub(crate) use demo::DemoSetup;
+
+/// One shard's state.
+pub(crate) struct Shard {
+    pub id: usize,
+    pub nr_shards: usize,
+    pub config: ShardConfig,
+    /// Every shard's inbox, indexed by shard id (this one's included).
+    pub inboxes: Vec<async_channel::Sender<ShardMsg>>,
+    pub view: RefCell<ViewStore>,
+    owned: RefCell<Owned>,
+    outbox: Rc<Outbox>,
+    pub tasks: RefCell<Vec<Rc<PollTask>>>,
+    pub providers: RefCell<HashMap<String, ProviderStats>>,
+    pub tracker: Rc<Tracker>,
+    draining: Cell<bool>,
+    /// (provider, provider event id) → owner shard, so routing skips name normalisation for
+    /// events seen before. Bounded by [`OWNER_CACHE_MAX`].
+    owner_cache: RefCell<HashMap<inplay_core::ProviderId, HashMap<String, usize>>>,
+}
+
+/// Entries kept in the routing cache before it is cleared.
+const OWNER_CACHE_MAX: usize = 200_000;
+
+impl Shard {
+    fn new(id: usize, config: ShardConfig, inboxes: Vec<async_channel::Sender<ShardMsg>>) -> Self {
+        let nr_shards = inboxes.len();
+        Self {
+            id,
+            nr_shards,
+            owned: RefCell::new(Owned::new(config.start_window_ms)),
+            config,
+            outbox: Rc::new(Outbox::new(nr_shards)),
+            inboxes,
+            view: RefCell::default(),
+            tasks: RefCell::default(),
+            providers: RefCell::default(),
+            tracker: Rc::default(),
+            draining: Cell::new(false),
+            owner_cache: RefCell::default(),
+        }
+    }
+
+    /// Runs the shard until `drain_rx` fires and the drain completes.
+    async fn run(
+        self: Rc<Self>,
+        listener: TcpListener,
+        inbox: async_channel::Receiver<ShardMsg>,
+        drain_rx: async_channel::Receiver<()>,
+    ) {
+        for peer in (0..self.nr_shards).filter(|&p| p != self.id) {
+            spawn_local(
+                self.outbox
+                    .clone()
+                    .run_sender(peer, self.inboxes[peer].clone()),
+            )
+            .detach();
+        }
+        let me = self.clone();
+        spawn_local(async move {
+            while let Ok(msg) = inbox.recv().await {
+                me.handle(msg);
+            }
+        })
+        .detach();
+        spawn_local(self.clone().evict_loop()).detach();
+        demo::spawn_tasks(&self);
+        let accept = spawn_local(self.clone().accept_loop(listener));
+
+        let _ = drain_rx.recv().await;
+        info!(shard = self.id, open = self.tracker.open(), "Draining");
+        self.draining.set(true);
+        accept.cancel().await; // drops the listener: the kernel stops routing here
+        self.tracker.start_drain();
+        let deadline = std::time::Instant::now() + self.config.shutdown_grace;
+        while self.tracker.open() > 0 && std::time::Instant::now() < deadline {
+            sleep(Duration::from_millis(10)).await;
+        }
+        info!(shard = self.id, left = self.tracker.open(), "Drained");
+        use std::sync::atomic::Ordering;
+        self.config.draining_shards.fetch_sub(1, Ordering::AcqRel);
+        let deadline = deadline + Duration::from_millis(500);
+        while self.config.draining_shards.load(Ordering::Acquire) > 0
+            && std::time::Instant::now() < deadline
+        {
+            sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn accept_loop(self: Rc<Self>, listener: TcpListener) {
+        let api = Rc::new(Api::new(self.clone()));
+        loop {
+            let stream = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    // EMFILE and friends: back off briefly instead of spinning.
+                    warn!(shard = self.id, error = %e, "Accept failed");
+                    sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            if self.tracker.open() >= self.config.max_connections {
+                debug!(shard = self.id, "Connection limit reached; refusing");
+                spawn_local(crate::api::refuse_busy(stream)).detach();
+                continue;
+            }
+            let (api, tracker, conn) = (api.clone(), self.tracker.clone(), self.config.conn);
+            spawn_local(async move {
+                if let Err(e) = serve(stream, api, conn, tracker).await {
+                    debug!(error = %e, "Connection ended with an error");
+                }
+            })
+            .detach();
+        }
+    }
+
+    /// Whether the shard is shutting down.
+    pub fn draining(&self) -> bool {
+        self.draining.get()
+    }
+
+    fn handle(&self, msg: ShardMsg) {
+        match msg {
+            ShardMsg::Observations(batch) => self.apply(&batch),
+            ShardMsg::Replicate(batch) => {
+                let mut view = self.view.borrow_mut();
+                for r in batch {
+                    match r {
+                        Replica::Upsert(render) => view.upsert(&render),
+                        Replica::Remove(id) => view.remove(&id),
+                    }
+                }
+            }
+            ShardMsg::Query(q, reply) => {
+                let _ = reply.send(self.answer(q));
+            }
+        }
+    }
+
+    /// Answers a query from this shard's own state.
+    pub fn answer(&self, q: Query) -> Answer {
+        match q {
+            Query::PollingTasks => Answer::Tasks(
+                self.tasks
+                    .borrow()
+                    .iter()
+                    .map(|t| t.status(self.id))
+                    .collect(),
+            ),
+            Query::ProviderStats => {
+                Answer::Providers(self.providers.borrow().values().cloned().collect())
+            }
+            Query::SetInterval { task_id, interval } => {
+                let tasks = self.tasks.borrow();
+                let task = tasks.iter().find(|t| t.id == task_id);
+                Answer::IntervalSet(task.map(|t| {
+                    t.set_interval(interval);
+                    info!(task = %t.id, interval_ms = interval.as_millis() as u64, "Polling interval updated");
+                    t.status(self.id)
+                }))
+            }
+        }
+    }
+
+    /// Asks every shard (this one directly) and collects the answers.
+    pub async fn gather(&self, make: impl Fn() -> Query) -> Vec<Answer> {
+        let mut answers = Vec::with_capacity(self.nr_shards);
+        let mut pending = Vec::new();
+        for peer in 0..self.nr_shards {
+            if peer == self.id {
+                answers.push(self.answer(make()));
+                continue;
+            }
+            let (tx, rx) = oneshot::channel();
+            if self.inboxes[peer]
+                .send(ShardMsg::Query(make(), tx))
+                .await
+                .is_ok()
+            {
+                pending.push(rx);
+            }
+        }
+        for rx in pending {
+            if let Ok(a) = rx.await {
+                answers.push(a);
+            }
+        }
+        answers
+    }
+
+    /// Sends observations to their owners (applying this shard's share directly).
+    pub async fn route(&self, batch: Vec<Observation>) {
+        let mut per_owner: Vec<Vec<Observation>> = vec![Vec::new(); self.nr_shards];
+        {
+            let mut cache = self.owner_cache.borrow_mut();
+            if cache.values().map(HashMap::len).sum::<usize>() > OWNER_CACHE_MAX {
+                cache.clear();
+            }
+            for obs in batch {
+                let owner = self.owner_of(&mut cache, &obs);
+                per_owner[owner].push(obs);
+            }
+        }
+        for (owner, obs) in per_owner.into_iter().enumerate() {
+            if obs.is_empty() {
+                continue;
+            }
+            if owner == self.id {
+                self.apply(&obs);
+            } else if self.inboxes[owner]
+                .send(ShardMsg::Observations(obs))
+                .await
+                .is_err()
+            {
+                debug!(
+                    owner,
+                    "Owner shard stopped; observations dropped during shutdown"
+                );
+            }
+        }
+    }
+
+    fn owner_of(
+        &self,
+        cache: &mut HashMap<inplay_core::ProviderId, HashMap<String, usize>>,
+        obs: &Observation,
+    ) -> usize {
+        let event_id = &obs.event.provider_event_id;
+        if event_id.is_empty() {
+            let key = IdentityKey::of(&obs.event, &self.config.aliases);
+            return owner_shard(key.hash64(), self.nr_shards);
+        }
+        // Looked up by reference: no allocation for events seen before.
+        if let Some(&owner) = cache
+            .get(&obs.provider)
+            .and_then(|m| m.get(event_id.as_str()))
+        {
+            return owner;
+        }
+        let key = IdentityKey::of(&obs.event, &self.config.aliases);
+        let owner = owner_shard(key.hash64(), self.nr_shards);
+        cache
+            .entry(obs.provider.clone())
+            .or_default()
+            .insert(event_id.clone(), owner);
+        owner
+    }
+
+    /// Applies observations this shard owns and publishes the changed matches.
+    fn apply(&self, batch: &[Observation]) {
+        let now = clock::now();
+        let cfg = &self.config;
+        let renders = self
+            .owned
+            .borrow_mut()
+            .apply(batch, &cfg.aliases, &cfg.weights, now);
+        let mut view = self.view.borrow_mut();
+        for r in renders {
+            view.upsert(&r);
+            let id = r.id.clone();
+            self.outbox.push(self.id, &id, &Replica::Upsert(r));
+        }
+    }
+
+    async fn evict_loop(self: Rc<Self>) {
+        let retain = self.config.retain_finished.as_millis() as i64;
+        while !self.draining() {
+            sleep(Duration::from_secs(5)).await;
+            let expired = self.owned.borrow_mut().evict(clock::now(), retain);
+            let mut view = self.view.borrow_mut();
+            for id in expired {
+                view.remove(&id);
+                self.outbox.push(self.id, &id, &Replica::Remove(id.clone()));
+            }
+        }
+    }
+
+    /// Statuses of every polling task on every shard.
+    pub async fn all_tasks(&self) -> Vec<TaskStatus> {
+        let mut tasks: Vec<TaskStatus> = self
+            .gather(|| Query::PollingTasks)
+            .await
+            .into_iter()
+            .flat_map(|a| match a {
+                Answer::Tasks(t) => t,
+                _ => Vec::new(),
+            })
+            .collect();
+        tasks.sort_by(|a, b| a.id.cmp(&b.id));
+        tasks
+    }
+
+    /// Every shard's provider statistics.
+    pub async fn all_provider_stats(&self) -> Vec<ProviderStats> {
+        self.gather(|| Query::ProviderStats)
+            .await
+            .into_iter()
+            .flat_map(|a| match a {
+                Answer::Providers(p) => p,
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,53 @@
+//! Messages between shards.
+//!
+//! Each shard has one bounded inbox (`async-channel`, works from any thread). Observations go to
+//! a match's owner; renders go from the owner to every other shard's replica; queries gather or
+//! route what only one shard knows (a polling task's state, provider health).
+
+use std::sync::Arc;
+
+use futures_channel::oneshot;
+use inplay_core::{MatchId, Observation};
+
+use crate::{polling::ProviderStats, polling::TaskStatus, view::MatchRender};
+
+/// A message to a shard.
+#[derive(Debug)]
+pub(crate) enum ShardMsg {
+    /// Observations whose match this shard owns.
+    Observations(Vec<Observation>),
+    /// Fresh renders (and evictions) from another shard's owned matches.
+    Replicate(Vec<Replica>),
+    /// A question only this shard can answer.
+    Query(Query, oneshot::Sender<Answer>),
+}
+
+/// One entry of a replication batch.
+#[derive(Debug, Clone)]
+pub(crate) enum Replica {
+    Upsert(Arc<MatchRender>),
+    Remove(MatchId),
+}
+
+/// Questions between shards.
+#[derive(Debug)]
+pub(crate) enum Query {
+    /// The polling tasks this shard runs.
+    PollingTasks,
+    /// Per-provider poll statistics of this shard's tasks.
+    ProviderStats,
+    /// Change a task's interval, if this shard runs it.
+    SetInterval {
+        task_id: String,
+        interval: std::time::Duration,
+    },
+}
+
+/// Answers to [`Query`].
+#[derive(Debug)]
+pub(crate) enum Answer {
+    Tasks(Vec<TaskStatus>),
+    Providers(Vec<ProviderStats>),
+    /// `Some(status)` if the task was found and updated.
+    IntervalSet(Option<TaskStatus>),
+}

@@ -1,0 +1,7 @@
+//! The read view: pre-serialised JSON of every match, replicated on every shard.
+
+mod render;
+mod store;
+
+pub(crate) use render::{render, MatchRender};
+pub(crate) use store::{ListKey, ViewStore};

@@ -1,0 +1,207 @@
+//! Each shard's replica of every match's pre-serialised JSON, so any shard answers a GET for
+//! any match with a lookup and one write: no lock, no hop.
+//!
+//! The owner renders a match once per change ([`MatchRender`], `Send`); every shard, the owner
+//! included, copies it into its own `Rc` replica here. Lists (`/api/markets/:sport`,
+//! `/api/matches`) are concatenations of per-match fragments, cached per query and rebuilt only
+//! after a match they cover changed.
+
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, BTreeSet, HashMap},
+    rc::Rc,
+};
+
+use inplay_core::{MatchId, MatchStatus, Timestamp};
+
+use super::render::MatchRender;
+
+/// Bytes shared by the read view and in-flight responses on one shard.
+pub(crate) type Shared = Rc<[u8]>;
+
+/// One match as this shard serves it.
+#[derive(Debug)]
+pub(crate) struct MatchView {
+    pub sport: Box<str>,
+    pub league: Box<str>,
+    pub status: MatchStatus,
+    pub start_time: Timestamp,
+    /// `GET /api/scores/:matchId`.
+    pub score: Shared,
+    /// `GET /api/matches/:matchId`.
+    pub detail: Shared,
+    /// This match's entry in `GET /api/matches`.
+    pub summary: Shared,
+    /// This match's entries in `GET /api/markets/:sport`, comma-joined (may be empty).
+    pub market_entries: Shared,
+    /// Ids of this match's markets in [`ViewStore::markets`], to drop them with the match.
+    market_ids: Vec<Box<str>>,
+}
+
+/// Which list a cached body answers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ListKey {
+    Markets {
+        sport: Box<str>,
+        league: Option<Box<str>>,
+        limit: usize,
+    },
+    Matches {
+        sport: Option<Box<str>>,
+        league: Option<Box<str>>,
+        status: Option<MatchStatus>,
+    },
+}
+
+/// A shard's whole read view.
+#[derive(Debug, Default)]
+pub(crate) struct ViewStore {
+    matches: HashMap<MatchId, MatchView>,
+    /// `/api/markets/:marketId/odds` bodies by market id.
+    markets: HashMap<Box<str>, Shared>,
+    /// Open (not terminal) matches per sport, in listing order.
+    open_by_sport: BTreeMap<Box<str>, BTreeSet<(Timestamp, MatchId)>>,
+    /// All matches, in listing order.
+    all: BTreeSet<(Timestamp, MatchId)>,
+    /// Bumped whenever any match changes; cached lists remember the value they were built at.
+    generation: u64,
+    lists: RefCell<HashMap<ListKey, (u64, Shared)>>,
+}
+
+impl ViewStore {
+    /// Installs (or replaces) a match's rendering.
+    pub fn upsert(&mut self, r: &MatchRender) {
+        self.remove(&r.id);
+        let key = (r.start_time, r.id.clone());
+        if !r.status.is_terminal() {
+            self.open_by_sport
+                .entry(r.sport.as_str().into())
+                .or_default()
+                .insert(key.clone());
+        }
+        self.all.insert(key);
+        let mut market_ids = Vec::with_capacity(r.markets.len());
+        for (id, body) in &r.markets {
+            let id: Box<str> = id.as_str().into();
+            self.markets.insert(id.clone(), Rc::from(body.as_slice()));
+            market_ids.push(id);
+        }
+        let view = MatchView {
+            sport: r.sport.as_str().into(),
+            league: r.league.as_str().into(),
+            status: r.status,
+            start_time: r.start_time,
+            score: Rc::from(r.score.as_slice()),
+            detail: Rc::from(r.detail.as_slice()),
+            summary: Rc::from(r.summary.as_slice()),
+            market_entries: Rc::from(r.market_entries.as_slice()),
+            market_ids,
+        };
+        self.matches.insert(r.id.clone(), view);
+        self.generation += 1;
+    }
+
+    /// Drops a match (evicted after it finished).
+    pub fn remove(&mut self, id: &MatchId) {
+        let Some(old) = self.matches.remove(id) else {
+            return;
+        };
+        let key = (old.start_time, id.clone());
+        if let Some(set) = self.open_by_sport.get_mut(&old.sport) {
+            set.remove(&key);
+        }
+        self.all.remove(&key);
+        for market_id in &old.market_ids {
+            self.markets.remove(market_id);
+        }
+        self.generation += 1;
+    }
+
+    /// A match by id.
+    pub fn get(&self, id: &str) -> Option<&MatchView> {
+        self.matches.get(&MatchId::new(id))
+    }
+
+    /// A market's odds body by market id.
+    pub fn market(&self, market_id: &str) -> Option<&Shared> {
+        self.markets.get(market_id)
+    }
+
+    /// Number of matches served.
+    pub fn len(&self) -> usize {
+        self.matches.len()
+    }
+
+    /// Whether any match of `sport` is known (open or not).
+    pub fn has_sport(&self, sport: &str) -> bool {
+        self.open_by_sport.contains_key(sport) || self.matches.values().any(|m| &*m.sport == sport)
+    }
+
+    /// A list body, from cache when nothing changed since it was built (`true` = cache hit).
+    pub fn list(&self, key: ListKey) -> (Shared, bool) {
+        if let Some((gen, body)) = self.lists.borrow().get(&key) {
+            if *gen == self.generation {
+                return (body.clone(), true);
+            }
+        }
+        let body: Shared = Rc::from(self.build_list(&key).as_slice());
+        let mut lists = self.lists.borrow_mut();
+        if lists.len() > 1024 {
+            lists.clear(); // bounded: arbitrary query strings cannot grow it without limit
+        }
+        lists.insert(key, (self.generation, body.clone()));
+        (body, false)
+    }
+
+    fn build_list(&self, key: &ListKey) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 * 1024);
+        out.push(b'[');
+        let mut first = true;
+        let mut push = |bytes: &[u8]| {
+            if bytes.is_empty() {
+                return;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(bytes);
+        };
+        match key {
+            ListKey::Markets {
+                sport,
+                league,
+                limit,
+            } => {
+                let Some(set) = self.open_by_sport.get(sport) else {
+                    return b"[]".to_vec();
+                };
+                let views = set.iter().filter_map(|(_, id)| self.matches.get(id));
+                let wanted = views.filter(|m| league.as_ref().is_none_or(|l| *l == m.league));
+                for m in wanted.filter(|m| !m.market_entries.is_empty()).take(*limit) {
+                    push(&m.market_entries);
+                }
+            }
+            ListKey::Matches {
+                sport,
+                league,
+                status,
+            } => {
+                for (_, id) in &self.all {
+                    let Some(m) = self.matches.get(id) else {
+                        continue;
+                    };
+                    if sport.as_ref().is_some_and(|s| *s != m.sport)
+                        || league.as_ref().is_some_and(|l| *l != m.league)
+                        || status.is_some_and(|s| s != m.status)
+                    {
+                        continue;
+                    }
+                    push(&m.summary);
+                }
+            }
+        }
+        out.push(b']');
+        out
+    }
+}
