@@ -1,0 +1,110 @@
+//! The HTTP layer against the real server: keep-alive, pipelining, limits and timeouts.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{request_bytes, Client, TestServer};
+
+#[test]
+fn keep_alive_and_pipelining() {
+    let server = TestServer::start(&[]);
+    let mut c = Client::connect(server.addr);
+    for _ in 0..3 {
+        c.send("GET", "/health", None);
+        let r = c.read_response();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("connection"), None);
+    }
+    // Ten requests in one write come back as ten responses, in order.
+    let mut batch = Vec::new();
+    for i in 0..10 {
+        let path = if i % 2 == 0 {
+            "/openapi.json".to_owned()
+        } else {
+            format!("/missing/{i}")
+        };
+        batch.extend(request_bytes("GET", &path, None));
+    }
+    c.send_raw(&batch);
+    for i in 0..10 {
+        let r = c.read_response();
+        assert_eq!(r.status, if i % 2 == 0 { 200 } else { 404 }, "response {i}");
+        if i % 2 == 1 {
+            assert!(r.text().contains(&format!("/missing/{i}")));
+        }
+    }
+    // Connection: close is honoured.
+    c.send_raw(b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n");
+    let r = c.read_response();
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(c.closed());
+}
+
+#[test]
+fn oversized_and_malformed_requests() {
+    let server = TestServer::start(&[
+        ("INPLAY_HTTP_MAX_HEADER_BYTES", "2048"),
+        ("INPLAY_HTTP_MAX_BODY_BYTES", "1024"),
+    ]);
+    let mut c = Client::connect(server.addr);
+    let big_header = format!(
+        "GET /health HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(4000)
+    );
+    c.send_raw(big_header.as_bytes());
+    let r = c.read_response();
+    assert_eq!(r.status, 431);
+    assert!(r.json()["error"].is_string());
+    assert!(c.closed());
+
+    let mut c = Client::connect(server.addr);
+    let body = "x".repeat(2000);
+    c.send("POST", "/api/polling/update", Some(&body));
+    assert_eq!(c.read_response().status, 413);
+
+    let mut c = Client::connect(server.addr);
+    c.send_raw(b"\x16\x03\x01 not http at all\r\n\r\n");
+    assert_eq!(c.read_response().status, 400);
+
+    let mut c = Client::connect(server.addr);
+    c.send_raw(b"POST /api/polling/update HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    assert_eq!(c.read_response().status, 501);
+
+    // The server is still fine after all that.
+    assert_eq!(server.get("/health").status, 200);
+}
+
+#[test]
+fn slow_headers_get_408_and_idle_connections_close() {
+    let server = TestServer::start(&[
+        ("INPLAY_HTTP_HEADER_READ_TIMEOUT_MS", "1000"),
+        ("INPLAY_HTTP_IDLE_TIMEOUT_MS", "1500"),
+    ]);
+    // Slowloris: a byte every 300 ms never completes the head within the timeout.
+    let mut c = Client::connect(server.addr);
+    let started = Instant::now();
+    let mut got = None;
+    for b in b"GET /health HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa" {
+        c.send_raw(&[*b]);
+        std::thread::sleep(Duration::from_millis(300));
+        if started.elapsed() > Duration::from_millis(1500) {
+            got = c.try_read_response();
+            break;
+        }
+    }
+    let r = got.expect("a 408 before the head completes");
+    assert_eq!(r.status, 408);
+
+    // An idle keep-alive connection is closed after the idle timeout.
+    let mut c = Client::connect(server.addr);
+    c.send("GET", "/health", None);
+    assert_eq!(c.read_response().status, 200);
+    let idle_started = Instant::now();
+    assert!(c.closed());
+    let waited = idle_started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1000) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
