@@ -1,0 +1,119 @@
+//! Start-up refusals: each is one line on stderr naming what to change, and a distinct exit code.
+
+use std::process::{Command, Output};
+
+fn inplay(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inplay"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("INPLAY_SERVER_HOST", "127.0.0.1")
+        .args(args);
+    // INPLAY_SERVER_PORT would win over the original's PORT, so only set it when PORT is not
+    // what the test is about.
+    if !env.iter().any(|(k, _)| *k == "PORT") {
+        cmd.env("INPLAY_SERVER_PORT", "0");
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    bounded_output(cmd)
+}
+
+/// Runs `cmd` to completion, killing it after 15 s: a refusal that regresses into a running
+/// server must fail the test, not hang it.
+fn bounded_output(mut cmd: Command) -> Output {
+    use std::{
+        process::Stdio,
+        time::{Duration, Instant},
+    };
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("collect output")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn invalid_value_names_the_key_and_variable() {
+    let out = inplay(&[], &[("INPLAY_SERVER_SHARDS", "abc")]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = stderr(&out);
+    assert!(
+        err.contains("server.shards") && err.contains("INPLAY_SERVER_SHARDS"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let out = inplay(&[], &[("PORT", "99999")]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(stderr(&out).contains("PORT"), "{}", stderr(&out));
+
+    let out = inplay(&[], &[("INPLAY_SERVER_SHARDZ", "2")]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(
+        stderr(&out).contains("INPLAY_SERVER_SHARDZ"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_arguments_and_missing_file() {
+    let out = inplay(&["--frobnicate"], &[]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(stderr(&out).contains("usage"));
+    let out = inplay(&["--config", "/nonexistent/inplay.toml"], &[]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(
+        stderr(&out).contains("/nonexistent/inplay.toml"),
+        "{}",
+        stderr(&out)
+    );
+    let out = inplay(&["--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--config"));
+}
+
+#[test]
+fn too_little_locked_memory_says_what_to_change() {
+    let bin = env!("CARGO_BIN_EXE_inplay");
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "ulimit -S -l 64 && exec \"$0\"", bin])
+        .env("INPLAY_SERVER_HOST", "127.0.0.1")
+        .env("INPLAY_SERVER_PORT", "0");
+    let out = bounded_output(cmd);
+    assert_eq!(out.status.code(), Some(69), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("RLIMIT_MEMLOCK is 64 KiB") && err.contains("ulimit -l"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn busy_port_is_refused_not_shared() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = inplay(&[], &[("INPLAY_SERVER_PORT", &port)]);
+    assert_eq!(out.status.code(), Some(69));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot listen") && err.contains(&port),
+        "{err}"
+    );
+}
