@@ -38,7 +38,7 @@ pub(crate) fn match_detail(shard: &Shard, match_id: &str) -> Response {
         return r;
     }
     match shard.view.borrow().get(match_id) {
-        Some(m) => Response::json(Body::Shared(m.detail.clone())),
+        Some(m) => Response::json(Body::Owned(m.detail())),
         None => Response::error(Status::NOT_FOUND, "Match not found"),
     }
 }
@@ -49,7 +49,7 @@ pub(crate) fn market_odds(shard: &Shard, market_id: &str) -> Response {
         return r;
     }
     match shard.view.borrow().market(market_id) {
-        Some(body) => Response::json(Body::Shared(body.clone())),
+        Some(body) => Response::json(Body::SharedAcrossShards(body.clone())),
         None => Response::error(Status::NOT_FOUND, "Market not found"),
     }
 }

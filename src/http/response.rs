@@ -3,7 +3,7 @@
 //! Bodies are usually pre-serialised bytes shared with the read view (`Rc<[u8]>`), so answering
 //! a GET is a header write plus one copy of the body into the batch buffer.
 
-use std::rc::Rc;
+use std::{rc::Rc, sync::Arc};
 
 /// An HTTP status code with its reason phrase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +31,10 @@ impl Status {
 pub(crate) enum Body {
     /// Nothing (e.g. 204).
     Empty,
-    /// Shared pre-serialised bytes from the read view.
+    /// Shared pre-serialised bytes from this shard's read view.
     Shared(Rc<[u8]>),
+    /// Pre-serialised bytes shared by every shard.
+    SharedAcrossShards(Arc<[u8]>),
     /// Bytes built for this response.
     Owned(Vec<u8>),
     /// A static string.
@@ -44,6 +46,7 @@ impl Body {
         match self {
             Body::Empty => b"",
             Body::Shared(b) => b,
+            Body::SharedAcrossShards(b) => b,
             Body::Owned(b) => b,
             Body::Static(b) => b,
         }

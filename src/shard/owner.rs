@@ -1,17 +1,15 @@
 //! The matches a shard owns: identity resolution, aggregation, rendering, eviction.
 //!
-//! Only the owner mutates a match. It applies observations in batches, re-renders each changed
-//! match once per batch, installs the render in its own view and queues it for the others.
+//! Only the owner mutates a match. It applies observations in batches and re-renders each
+//! changed match once per batch, re-serialising only the markets that changed, then installs the
+//! render in its own view and queues it for the others.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-};
+use std::{collections::HashMap, sync::Arc};
 
 use inplay_core::{
-    aggregate::{MatchState, Weights},
+    aggregate::{view::ChangeKind, MatchState, Weights},
     identity::{AliasTable, Registry, Resolution},
-    MatchId, Observation, Timestamp,
+    MarketKey, MatchId, Observation, Timestamp,
 };
 
 use crate::view::{render, MatchRender};
@@ -21,6 +19,8 @@ use crate::view::{render, MatchRender};
 pub(crate) struct Owned {
     registry: Registry,
     states: HashMap<MatchId, MatchState>,
+    /// The last render of each match, whose unchanged market pieces the next render reuses.
+    renders: HashMap<MatchId, Arc<MatchRender>>,
 }
 
 impl Owned {
@@ -29,6 +29,7 @@ impl Owned {
         Self {
             registry: Registry::new(window_ms),
             states: HashMap::new(),
+            renders: HashMap::new(),
         }
     }
 
@@ -40,29 +41,55 @@ impl Owned {
         weights: &Weights,
         now: Timestamp,
     ) -> Vec<Arc<MatchRender>> {
-        let mut dirty: HashSet<MatchId> = HashSet::new();
+        // Changed matches, with the markets that changed in each.
+        let mut dirty: HashMap<MatchId, Vec<MarketKey>> = HashMap::new();
         for obs in batch {
             let id = match self.registry.resolve(&obs.provider, &obs.event, aliases) {
                 Resolution::Existing(id) => id,
                 Resolution::Created(info) => {
                     let id = info.id.clone();
                     self.states.insert(id.clone(), MatchState::new(info));
-                    dirty.insert(id.clone());
+                    dirty.entry(id.clone()).or_default();
                     id
                 }
             };
             let Some(state) = self.states.get_mut(&id) else {
                 continue;
             };
-            if !state.apply(obs, weights, now).is_empty() {
-                dirty.insert(id);
+            let changes = state.apply(obs, weights, now);
+            if changes.is_empty() {
+                continue;
+            }
+            let markets = dirty.entry(id).or_default();
+            for change in changes {
+                match change.kind {
+                    ChangeKind::Score => {}
+                    ChangeKind::Odds(key)
+                    | ChangeKind::MarketSuspended(key)
+                    | ChangeKind::MarketResumed(key)
+                    | ChangeKind::Settled(key) => {
+                        if !markets.contains(&key) {
+                            markets.push(key);
+                        }
+                    }
+                }
             }
         }
-        dirty
-            .iter()
-            .filter_map(|id| self.states.get(id))
-            .map(|state| Arc::new(render(state, now)))
-            .collect()
+        let mut out = Vec::with_capacity(dirty.len());
+        for (id, changed) in dirty {
+            let Some(state) = self.states.get(&id) else {
+                continue;
+            };
+            let fresh = Arc::new(render(
+                state,
+                self.renders.get(&id).map(|r| &**r),
+                &changed,
+                now,
+            ));
+            self.renders.insert(id, fresh.clone());
+            out.push(fresh);
+        }
+        out
     }
 
     /// Forgets matches that have been over (finished, postponed, cancelled) for longer than
@@ -78,6 +105,7 @@ impl Owned {
             .collect();
         for id in &expired {
             self.states.remove(id);
+            self.renders.remove(id);
             self.registry.forget(id);
         }
         expired

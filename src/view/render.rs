@@ -4,17 +4,22 @@
 //! its clients keep working; aggregated fields (`sources`, `confidence`, `bestOdds`,
 //! `averageOdds`) are added as it documented them.
 
+use std::sync::Arc;
+
 use inplay_core::{
     aggregate::{
-        view::{MarketView, SelectionView, SettlementView},
+        view::{MarketView, MatchInfo, SelectionView, SettlementView},
         MatchState,
     },
     odds::Price,
-    MatchId, MatchStatus, Timestamp,
+    MarketKey, MatchId, MatchStatus, Timestamp,
 };
 use serde::Serialize;
 
 /// Everything the API serves about one match, rendered by its owner. `Send`: it crosses shards.
+///
+/// Market pieces are immutable `Arc` bytes: a render after a change reuses the pieces of every
+/// market that did not change, and all shards share them instead of each holding a copy.
 #[derive(Debug)]
 pub(crate) struct MatchRender {
     pub id: MatchId,
@@ -22,12 +27,23 @@ pub(crate) struct MatchRender {
     pub league: String,
     pub status: MatchStatus,
     pub start_time: Timestamp,
+    /// `GET /api/scores/:matchId`.
     pub score: Vec<u8>,
-    pub detail: Vec<u8>,
+    /// This match's entry in `GET /api/matches`.
     pub summary: Vec<u8>,
-    pub market_entries: Vec<u8>,
-    /// (market id, `/api/markets/:marketId/odds` body).
-    pub markets: Vec<(String, Vec<u8>)>,
+    /// Markets in display order.
+    pub markets: Vec<MarketPiece>,
+}
+
+/// One market, rendered.
+#[derive(Debug)]
+pub(crate) struct MarketPiece {
+    /// `<matchId>:<type>[:<line>]`.
+    pub id: Arc<str>,
+    /// `GET /api/markets/:marketId/odds`.
+    pub body: Arc<[u8]>,
+    /// Its selections' entries in `GET /api/markets/:sport`, comma-joined.
+    pub entries: Arc<[u8]>,
 }
 
 #[derive(Serialize)]
@@ -164,11 +180,16 @@ fn odds(p: Option<Price>) -> Option<f64> {
     p.map(|p| round(p.decimal(), 3))
 }
 
-/// Renders every body for `state`.
-pub(crate) fn render(state: &MatchState, now: Timestamp) -> MatchRender {
+/// Renders `state`. Markets in `changed` (or not in `prev`) are serialised afresh; every other
+/// market reuses its piece from `prev`. Score and summary are always rebuilt: they carry `seq`.
+pub(crate) fn render(
+    state: &MatchState,
+    prev: Option<&MatchRender>,
+    changed: &[MarketKey],
+    now: Timestamp,
+) -> MatchRender {
     let info = state.info();
     let id = info.id.as_str();
-    let event_name = format!("{} vs {}", info.home_team, info.away_team);
     let status = state.status();
     let score = state.score();
     let score_json = ScoreJson {
@@ -191,34 +212,6 @@ pub(crate) fn render(state: &MatchState, now: Timestamp) -> MatchRender {
         confidence: score.map_or(0.0, |s| round(s.confidence, 3)),
         seq: state.seq(),
     };
-    let market_ids: Vec<String> = state
-        .markets()
-        .map(|m| format!("{id}:{}", m.key.suffix()))
-        .collect();
-    let mut markets = Vec::with_capacity(market_ids.len());
-    let mut market_values = Vec::with_capacity(market_ids.len());
-    let mut entries: Vec<u8> = Vec::new();
-    for (m, market_id) in state.markets().zip(&market_ids) {
-        let json = market_json(m, market_id, id, info, &event_name);
-        for sel in &m.selections {
-            if !entries.is_empty() {
-                entries.push(b',');
-            }
-            let entry = market_entry(m, sel, market_id, id, info, &event_name);
-            // Serialising plain structs of strings and numbers cannot fail.
-            let _ = serde_json::to_writer(&mut entries, &entry);
-        }
-        markets.push((
-            market_id.clone(),
-            serde_json::to_vec(&json).unwrap_or_default(),
-        ));
-        market_values.push(json);
-    }
-    let detail = serde_json::to_vec(&serde_json::json!({
-        "score": &score_json,
-        "markets": &market_values,
-    }))
-    .unwrap_or_default();
     let summary = SummaryJson {
         match_id: id,
         sport: &info.sport,
@@ -232,17 +225,62 @@ pub(crate) fn render(state: &MatchState, now: Timestamp) -> MatchRender {
         start_time: info.start_time.to_iso(),
         seq: state.seq(),
     };
+    let mut event_name = None;
+    let markets = state
+        .markets()
+        .map(|m| {
+            let market_id = format!("{id}:{}", m.key.suffix());
+            let reuse = prev
+                .filter(|_| !changed.contains(&m.key))
+                .and_then(|prev| prev.markets.iter().find(|p| *p.id == *market_id));
+            match reuse {
+                Some(p) => MarketPiece {
+                    id: p.id.clone(),
+                    body: p.body.clone(),
+                    entries: p.entries.clone(),
+                },
+                None => {
+                    let name = event_name
+                        .get_or_insert_with(|| format!("{} vs {}", info.home_team, info.away_team));
+                    render_market(m, &market_id, id, info, name)
+                }
+            }
+        })
+        .collect();
     MatchRender {
         id: info.id.clone(),
         sport: info.sport.clone(),
         league: info.league.clone(),
         status,
         start_time: info.start_time,
+        // Serialising plain structs of strings and numbers cannot fail.
         score: serde_json::to_vec(&score_json).unwrap_or_default(),
-        detail,
         summary: serde_json::to_vec(&summary).unwrap_or_default(),
-        market_entries: entries,
         markets,
+    }
+}
+
+/// Serialises one market: its odds body and its list entries.
+fn render_market(
+    m: &MarketView,
+    market_id: &str,
+    match_id: &str,
+    info: &MatchInfo,
+    event_name: &str,
+) -> MarketPiece {
+    let body = serde_json::to_vec(&market_json(m, market_id, match_id, info, event_name));
+    let mut entries: Vec<u8> = Vec::with_capacity(512 * m.selections.len());
+    for sel in &m.selections {
+        if !entries.is_empty() {
+            entries.push(b',');
+        }
+        let entry = market_entry(m, sel, market_id, match_id, info, event_name);
+        let _ = serde_json::to_writer(&mut entries, &entry);
+    }
+    MarketPiece {
+        id: Arc::from(market_id),
+        body: Arc::from(body.unwrap_or_default()),
+        entries: Arc::from(entries),
     }
 }
 
@@ -250,7 +288,7 @@ fn market_json<'a>(
     m: &'a MarketView,
     market_id: &'a str,
     match_id: &'a str,
-    info: &'a inplay_core::aggregate::view::MatchInfo,
+    info: &'a MatchInfo,
     event_name: &'a str,
 ) -> MarketJson<'a> {
     MarketJson {
@@ -284,7 +322,7 @@ fn selection_json(s: &SelectionView) -> SelectionJson<'_> {
             .map(|p| PriceJson {
                 provider: p.provider.as_str(),
                 odds: round(p.price.decimal(), 3),
-                american: american(p.price),
+                american: p.price.american(),
                 status: p.status.as_str(),
                 updated_at: p.updated_at.to_iso(),
             })
@@ -319,7 +357,7 @@ fn market_entry<'a>(
     sel: &'a SelectionView,
     market_id: &'a str,
     match_id: &'a str,
-    info: &'a inplay_core::aggregate::view::MatchInfo,
+    info: &'a MatchInfo,
     event_name: &'a str,
 ) -> MarketEntryJson<'a> {
     let best_provider = sel.best_provider.as_ref().map(|p| p.as_str());
@@ -347,11 +385,83 @@ fn market_entry<'a>(
     }
 }
 
-fn american(p: Price) -> f64 {
-    let d = p.decimal();
-    if d >= 2.0 {
-        ((d - 1.0) * 100.0).round()
-    } else {
-        (-100.0 / (d - 1.0)).round()
+#[cfg(test)]
+mod tests {
+    use inplay_core::{
+        aggregate::{view::ChangeKind, MatchState, Weights},
+        demo::{DemoConfig, World},
+        identity::{AliasTable, Registry, Resolution},
+        MatchId, Timestamp,
+    };
+    use std::collections::HashMap;
+
+    use super::{render, MatchRender};
+
+    fn same(a: &MatchRender, b: &MatchRender) -> bool {
+        a.score == b.score
+            && a.summary == b.summary
+            && a.markets.len() == b.markets.len()
+            && a.markets
+                .iter()
+                .zip(&b.markets)
+                .all(|(x, y)| x.id == y.id && x.body == y.body && x.entries == y.entries)
+    }
+
+    /// Re-rendering only the changed markets yields exactly what a full render would.
+    #[test]
+    fn incremental_render_equals_full_render() {
+        let epoch = Timestamp(1_700_000_000_000);
+        let world = World::new(DemoConfig {
+            seed: 3,
+            epoch,
+            slots_per_league: 5,
+        });
+        let aliases = AliasTable::builtin();
+        let mut weights = Weights::new(0.5);
+        for p in world.providers() {
+            weights.set(p.id.clone(), p.priority, p.weight);
+        }
+        let mut registry = Registry::new(5_400_000);
+        let mut states: HashMap<MatchId, MatchState> = HashMap::new();
+        let mut renders: HashMap<MatchId, MatchRender> = HashMap::new();
+        let mut compared = 0;
+        for step in 0..300 {
+            let now = epoch.add_millis(step * 7_000);
+            for provider in world.providers() {
+                for league in world.leagues() {
+                    for obs in world.poll(provider, league, now) {
+                        let id = match registry.resolve(&obs.provider, &obs.event, &aliases) {
+                            Resolution::Existing(id) => id,
+                            Resolution::Created(info) => {
+                                let id = info.id.clone();
+                                states.insert(id.clone(), MatchState::new(info));
+                                id
+                            }
+                        };
+                        let state = states.get_mut(&id).expect("state exists once resolved");
+                        let changes = state.apply(&obs, &weights, now);
+                        let changed: Vec<_> = changes
+                            .into_iter()
+                            .filter_map(|c| match c.kind {
+                                ChangeKind::Score => None,
+                                ChangeKind::Odds(k)
+                                | ChangeKind::MarketSuspended(k)
+                                | ChangeKind::MarketResumed(k)
+                                | ChangeKind::Settled(k) => Some(k),
+                            })
+                            .collect();
+                        let incremental = render(state, renders.get(&id), &changed, now);
+                        let full = render(state, None, &[], now);
+                        assert!(
+                            same(&incremental, &full),
+                            "render of {id} diverged at step {step}"
+                        );
+                        renders.insert(id, incremental);
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000, "only {compared} renders compared");
     }
 }

@@ -2,14 +2,16 @@
 //! any match with a lookup and one write: no lock, no hop.
 //!
 //! The owner renders a match once per change ([`MatchRender`], `Send`); every shard, the owner
-//! included, copies it into its own `Rc` replica here. Lists (`/api/markets/:sport`,
+//! included, installs it here. The small hot bodies (score, summary) are copied into this
+//! shard's own `Rc`s; market pieces stay shared `Arc` bytes. Lists (`/api/markets/:sport`,
 //! `/api/matches`) are concatenations of per-match fragments, cached per query and rebuilt only
-//! after a match they cover changed.
+//! after a match changed.
 
 use std::{
     cell::RefCell,
     collections::{BTreeMap, BTreeSet, HashMap},
     rc::Rc,
+    sync::Arc,
 };
 
 use inplay_core::{MatchId, MatchStatus, Timestamp};
@@ -28,14 +30,29 @@ pub(crate) struct MatchView {
     pub start_time: Timestamp,
     /// `GET /api/scores/:matchId`.
     pub score: Shared,
-    /// `GET /api/matches/:matchId`.
-    pub detail: Shared,
     /// This match's entry in `GET /api/matches`.
     pub summary: Shared,
-    /// This match's entries in `GET /api/markets/:sport`, comma-joined (may be empty).
-    pub market_entries: Shared,
-    /// Ids of this match's markets in [`ViewStore::markets`], to drop them with the match.
-    market_ids: Vec<Box<str>>,
+    /// The owner's render: market pieces.
+    render: Arc<MatchRender>,
+}
+
+impl MatchView {
+    /// `GET /api/matches/:matchId`: `{"score": …, "markets": […]}`, assembled from the pieces.
+    pub fn detail(&self) -> Vec<u8> {
+        let markets: usize = self.render.markets.iter().map(|m| m.body.len() + 1).sum();
+        let mut out = Vec::with_capacity(self.score.len() + markets + 32);
+        out.extend_from_slice(b"{\"score\":");
+        out.extend_from_slice(&self.score);
+        out.extend_from_slice(b",\"markets\":[");
+        for (i, m) in self.render.markets.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&m.body);
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
 }
 
 /// Which list a cached body answers.
@@ -58,7 +75,7 @@ pub(crate) enum ListKey {
 pub(crate) struct ViewStore {
     matches: HashMap<MatchId, MatchView>,
     /// `/api/markets/:marketId/odds` bodies by market id.
-    markets: HashMap<Box<str>, Shared>,
+    markets: HashMap<Arc<str>, Arc<[u8]>>,
     /// Open (not terminal) matches per sport, in listing order.
     open_by_sport: BTreeMap<Box<str>, BTreeSet<(Timestamp, MatchId)>>,
     /// All matches, in listing order.
@@ -70,7 +87,7 @@ pub(crate) struct ViewStore {
 
 impl ViewStore {
     /// Installs (or replaces) a match's rendering.
-    pub fn upsert(&mut self, r: &MatchRender) {
+    pub fn upsert(&mut self, r: &Arc<MatchRender>) {
         self.remove(&r.id);
         let key = (r.start_time, r.id.clone());
         if !r.status.is_terminal() {
@@ -80,11 +97,8 @@ impl ViewStore {
                 .insert(key.clone());
         }
         self.all.insert(key);
-        let mut market_ids = Vec::with_capacity(r.markets.len());
-        for (id, body) in &r.markets {
-            let id: Box<str> = id.as_str().into();
-            self.markets.insert(id.clone(), Rc::from(body.as_slice()));
-            market_ids.push(id);
+        for m in &r.markets {
+            self.markets.insert(m.id.clone(), m.body.clone());
         }
         let view = MatchView {
             sport: r.sport.as_str().into(),
@@ -92,10 +106,8 @@ impl ViewStore {
             status: r.status,
             start_time: r.start_time,
             score: Rc::from(r.score.as_slice()),
-            detail: Rc::from(r.detail.as_slice()),
             summary: Rc::from(r.summary.as_slice()),
-            market_entries: Rc::from(r.market_entries.as_slice()),
-            market_ids,
+            render: r.clone(),
         };
         self.matches.insert(r.id.clone(), view);
         self.generation += 1;
@@ -111,8 +123,8 @@ impl ViewStore {
             set.remove(&key);
         }
         self.all.remove(&key);
-        for market_id in &old.market_ids {
-            self.markets.remove(market_id);
+        for m in &old.render.markets {
+            self.markets.remove(&m.id);
         }
         self.generation += 1;
     }
@@ -123,7 +135,7 @@ impl ViewStore {
     }
 
     /// A market's odds body by market id.
-    pub fn market(&self, market_id: &str) -> Option<&Shared> {
+    pub fn market(&self, market_id: &str) -> Option<&Arc<[u8]>> {
         self.markets.get(market_id)
     }
 
@@ -178,8 +190,10 @@ impl ViewStore {
                 };
                 let views = set.iter().filter_map(|(_, id)| self.matches.get(id));
                 let wanted = views.filter(|m| league.as_ref().is_none_or(|l| *l == m.league));
-                for m in wanted.filter(|m| !m.market_entries.is_empty()).take(*limit) {
-                    push(&m.market_entries);
+                for m in wanted.filter(|m| !m.render.markets.is_empty()).take(*limit) {
+                    for piece in &m.render.markets {
+                        push(&piece.entries);
+                    }
                 }
             }
             ListKey::Matches {
