@@ -181,6 +181,7 @@ fn shard_config(
             limits: Limits {
                 max_header_bytes: http.max_header_bytes,
                 max_body_bytes: http.max_body_bytes,
+                max_headers: http.max_headers,
             },
             header_read_timeout: http.header_read_timeout,
             idle_timeout: http.idle_timeout,

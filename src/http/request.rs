@@ -13,6 +13,8 @@ pub(crate) struct Limits {
     pub max_header_bytes: usize,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Most header lines accepted (at most [`MAX_HEADERS`]).
+    pub max_headers: usize,
 }
 
 /// The request methods the API distinguishes.
@@ -53,13 +55,14 @@ pub(crate) enum Parse<'b> {
     Invalid(Status, &'static str),
 }
 
-/// Header slots given to httparse; more headers than this is a 431.
+/// Header slots available to httparse; more headers than `Limits::max_headers` is a 431.
 pub(crate) const MAX_HEADERS: usize = 64;
 
 /// Parses one request from the start of `buf`.
 pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
+    let slots = limits.max_headers.clamp(1, MAX_HEADERS);
+    let mut req = httparse::Request::new(&mut headers[..slots]);
     let head_len = match req.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => {
@@ -192,6 +195,7 @@ mod tests {
     const LIMITS: Limits = Limits {
         max_header_bytes: 1024,
         max_body_bytes: 16,
+        max_headers: 4,
     };
 
     #[test]
@@ -236,6 +240,11 @@ mod tests {
         ));
         let long = [b'a'; 2000];
         assert!(matches!(parse(&long, LIMITS), Parse::Invalid(_, _)));
+        let many = b"GET / HTTP/1.1\r\na: 1\r\nb: 2\r\nc: 3\r\nd: 4\r\ne: 5\r\n\r\n";
+        assert!(matches!(
+            parse(many, LIMITS),
+            Parse::Invalid(Status::HEADERS_TOO_LARGE, _)
+        ));
         let garbage = b"\x00\x01\x02 nonsense\r\n\r\n";
         assert!(matches!(
             parse(garbage, LIMITS),

@@ -131,7 +131,7 @@ impl ViewStore {
 
     /// A match by id.
     pub fn get(&self, id: &str) -> Option<&MatchView> {
-        self.matches.get(&MatchId::new(id))
+        self.matches.get(id)
     }
 
     /// A market's odds body by market id.

@@ -32,6 +32,14 @@ macro_rules! id_type {
             }
         }
 
+        // Hash and Eq of `Arc<str>` are those of `str`, so maps keyed by ids can be queried
+        // with a plain `&str` (no allocation on lookups).
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
                 Self::new(s)
