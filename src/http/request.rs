@@ -271,3 +271,73 @@ mod tests {
         assert_eq!(pairs[3], ("e".into(), String::new()));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        max_header_bytes: 8192,
+        max_body_bytes: 4096,
+        max_headers: 64,
+    };
+
+    proptest! {
+        /// Any bytes at all: a verdict, never a panic, never consuming more than was given.
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            if let Parse::Complete(_, used) = parse(&bytes, LIMITS) {
+                prop_assert!(used <= bytes.len());
+            }
+        }
+
+        /// A valid request arriving in two pieces is Partial until whole, then parses the same.
+        #[test]
+        fn split_requests_reassemble(
+            path in "/[a-z0-9/_-]{0,40}",
+            body in "[ -~]{0,200}",
+            cut in 0usize..400,
+        ) {
+            let req = format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let bytes = req.as_bytes();
+            let cut = cut.min(bytes.len());
+            if cut < bytes.len() {
+                prop_assert!(matches!(parse(&bytes[..cut], LIMITS), Parse::Partial));
+            }
+            match parse(bytes, LIMITS) {
+                Parse::Complete(r, used) => {
+                    prop_assert_eq!(used, bytes.len());
+                    prop_assert_eq!(r.path, path.as_str());
+                    prop_assert_eq!(r.body, body.as_bytes());
+                }
+                other => prop_assert!(false, "{:?}", other),
+            }
+        }
+
+        /// Pipelined requests parse one after another, each consuming exactly its own bytes.
+        #[test]
+        fn pipelined_requests_parse_in_order(n in 1usize..10) {
+            let mut all = Vec::new();
+            for i in 0..n {
+                all.extend_from_slice(format!("GET /r/{i} HTTP/1.1\r\n\r\n").as_bytes());
+            }
+            let mut at = 0;
+            for i in 0..n {
+                match parse(&all[at..], LIMITS) {
+                    Parse::Complete(r, used) => {
+                        let want = format!("/r/{i}");
+                        prop_assert_eq!(r.path, want.as_str());
+                        at += used;
+                    }
+                    other => prop_assert!(false, "{:?}", other),
+                }
+            }
+            prop_assert_eq!(at, all.len());
+        }
+    }
+}
