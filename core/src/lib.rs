@@ -11,6 +11,8 @@
 //! * `identity`: team-name normalisation, alias tables, the canonical match key and the
 //!   registry that maps provider events to stable match ids within a start-time window.
 //! * `observation`: what a provider said about one event at one moment.
+//! * `feeds`: provider payloads (The Odds API, ESPN, API-Football, inplay native) parsed into
+//!   observations.
 //! * `aggregate`: per-match state; `apply(observation, now) -> changes`.
 //! * `demo`: a deterministic simulated world and two simulated providers observing it.
 #![forbid(unsafe_code)]
@@ -18,6 +20,7 @@
 
 pub mod aggregate;
 pub mod demo;
+pub mod feeds;
 pub mod identity;
 pub mod model;
 pub mod observation;
