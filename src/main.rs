@@ -13,6 +13,7 @@ mod polling;
 mod shard;
 mod system;
 mod view;
+mod ws;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -83,6 +84,7 @@ fn run() -> Result<(), StartError> {
     let started_at = clock::now();
     let mut shard_config = shard_config(&config, reservation.addr, started_at);
     shard_config.draining_shards = Arc::new(std::sync::atomic::AtomicUsize::new(cpus.len()));
+    shard_config.ws_sessions = (0..cpus.len()).map(|_| Default::default()).collect();
     let shards = shard::start_shards(shard_config, &cpus)?;
     drop(reservation);
     info!(addr = %shards.addr, shards = cpus.len(), cpus = ?cpus, demo = config.demo.enabled, "Listening");
@@ -201,5 +203,12 @@ fn shard_config(
         polling_config: Arc::new(config.polling.to_json()),
         started_at,
         draining_shards: Arc::default(),
+        ws: ws::WsConfig {
+            send_queue: 1024,
+            max_message_bytes: 64 * 1024,
+            ping_interval: std::time::Duration::from_secs(30),
+            idle_timeout: std::time::Duration::from_secs(90),
+        },
+        ws_sessions: Arc::default(),
     }
 }

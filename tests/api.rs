@@ -289,7 +289,10 @@ fn demo_disabled_serves_nothing_but_answers() {
     let server = TestServer::start(&[("INPLAY_DEMO_ENABLED", "false")]);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(server.get_json("/api/matches"), serde_json::json!([]));
-    assert_eq!(server.get_json("/api/polling/status")["tasks"], serde_json::json!([]));
+    assert_eq!(
+        server.get_json("/api/polling/status")["tasks"],
+        serde_json::json!([])
+    );
     assert_eq!(server.get_json("/health")["status"], "ok");
     assert_eq!(server.get("/api/markets/football").status, 404);
 }

@@ -5,6 +5,7 @@
 //! asks the others and answers when they reply.
 
 mod admin;
+mod live;
 mod openapi;
 mod reads;
 mod routes;
@@ -65,6 +66,8 @@ impl Service for Api {
             Route::MarketsBySport => Reply::Ready(reads::markets(shard, param, req.query)),
             Route::MarketOdds => Reply::Ready(reads::market_odds(shard, param)),
             Route::OpenApi => Reply::Ready(openapi::response()),
+            Route::LiveWs => live::live(shard, req, param),
+            Route::MarketsWs => live::markets(shard, req, param),
             Route::Health => Reply::Deferred(Box::pin(admin::health(shard.clone()))),
             Route::ProvidersHealth => Reply::Deferred(Box::pin(admin::providers(shard.clone()))),
             Route::PollingStatus => Reply::Deferred(Box::pin(admin::polling_status(shard.clone()))),

@@ -16,6 +16,8 @@ pub(crate) enum Route {
     Matches,
     Match,
     OpenApi,
+    LiveWs,
+    MarketsWs,
 }
 
 /// (method, OpenAPI path template, route). Path segments in braces are parameters.
@@ -34,6 +36,8 @@ pub(crate) const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Get, "/api/matches", Route::Matches),
     (Method::Get, "/api/matches/{matchId}", Route::Match),
     (Method::Get, "/openapi.json", Route::OpenApi),
+    (Method::Get, "/live/{matchId}", Route::LiveWs),
+    (Method::Get, "/markets/{sport}", Route::MarketsWs),
 ];
 
 /// Result of matching a path.

@@ -21,12 +21,18 @@ use super::{
 /// A response that needs another shard first (routed to a match's owner, or gathered from all).
 pub(crate) type Deferred = Pin<Box<dyn Future<Output = Response>>>;
 
+/// Takes over an upgraded connection (a WebSocket session).
+pub(crate) type Upgrade = Box<dyn FnOnce(TcpStream) -> Pin<Box<dyn Future<Output = ()>>>>;
+
 /// What a handler returns.
 pub(crate) enum Reply {
     /// Answered from this shard's read view.
     Ready(Response),
     /// Answered once another shard replies.
     Deferred(Deferred),
+    /// Switch protocols: send `101` with this `Sec-WebSocket-Accept`, then hand the connection
+    /// over.
+    Upgrade { accept: String, session: Upgrade },
 }
 
 /// Routes and answers requests. Implemented by the API.
@@ -65,6 +71,7 @@ pub(crate) async fn serve<S: Service>(
         let mut start = 0;
         let mut close = false;
         let mut served = 0;
+        let mut upgrade = None;
         while served < config.max_pipeline {
             match parse(&buf[start..filled], config.limits) {
                 Parse::Complete(req, used) => {
@@ -73,6 +80,12 @@ pub(crate) async fn serve<S: Service>(
                     let response = match service.call(&req) {
                         Reply::Ready(r) => r,
                         Reply::Deferred(f) => f.await,
+                        Reply::Upgrade { accept, session } => {
+                            switching_protocols(&mut out, &accept);
+                            start += used;
+                            upgrade = Some(session);
+                            break;
+                        }
                     };
                     with_date(|d| response.encode(&mut out, d, keep_alive, head));
                     start += used;
@@ -99,6 +112,16 @@ pub(crate) async fn serve<S: Service>(
         if !out.is_empty() {
             stream.write_all(&out).await?;
             out.clear();
+        }
+        if let Some(session) = upgrade {
+            // A client may not send frames before it has our 101 (RFC 6455 §4.1), so nothing
+            // after the upgrade request can be in the buffer legitimately.
+            if start < filled {
+                return Ok(());
+            }
+            let _ = stream.set_read_timeout(None);
+            session(stream).await;
+            return Ok(());
         }
         if close || tracker.draining() {
             return Ok(());
@@ -133,6 +156,14 @@ pub(crate) async fn serve<S: Service>(
             Err(e) => return Err(e),
         }
     }
+}
+
+fn switching_protocols(out: &mut Vec<u8>, accept: &str) {
+    out.extend_from_slice(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
+    );
+    out.extend_from_slice(accept.as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
 }
 
 async fn request_timeout(stream: &mut TcpStream) -> io::Result<()> {

@@ -9,5 +9,6 @@ mod tracker;
 
 pub(crate) use conn::{serve, ConnConfig, Reply, Service};
 pub(crate) use request::{query_pairs, Limits, Method, Request};
+
 pub(crate) use response::{Body, CacheState, Response, Status};
 pub(crate) use tracker::Tracker;

@@ -39,6 +39,12 @@ pub(crate) struct Request<'b> {
     pub query: &'b str,
     /// Whether the connection stays open after this response.
     pub keep_alive: bool,
+    /// `Upgrade: websocket` was asked for.
+    pub upgrade_websocket: bool,
+    /// `Sec-WebSocket-Key`, for the handshake.
+    pub ws_key: Option<&'b [u8]>,
+    /// `Sec-WebSocket-Version`.
+    pub ws_version: Option<&'b [u8]>,
     /// The body (exactly `Content-Length` bytes).
     pub body: &'b [u8],
 }
@@ -86,6 +92,8 @@ pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
 
     let mut content_length: Option<usize> = None;
     let mut keep_alive = version == 1;
+    let mut upgrade_websocket = false;
+    let (mut ws_key, mut ws_version) = (None, None);
     for h in req.headers.iter() {
         let name = h.name;
         if name.eq_ignore_ascii_case("content-length") {
@@ -111,6 +119,12 @@ pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
             } else if contains_token(h.value, b"keep-alive") {
                 keep_alive = true;
             }
+        } else if name.eq_ignore_ascii_case("upgrade") {
+            upgrade_websocket = contains_token(h.value, b"websocket");
+        } else if name.eq_ignore_ascii_case("sec-websocket-key") {
+            ws_key = Some(h.value.trim_ascii());
+        } else if name.eq_ignore_ascii_case("sec-websocket-version") {
+            ws_version = Some(h.value.trim_ascii());
         }
     }
     let body_len = content_length.unwrap_or(0);
@@ -139,6 +153,9 @@ pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
             path,
             query,
             keep_alive,
+            upgrade_websocket,
+            ws_key,
+            ws_version,
             body: &buf[head_len..total],
         },
         total,

@@ -18,6 +18,7 @@ impl Status {
     pub const NOT_FOUND: Self = Self(404, "Not Found");
     pub const METHOD_NOT_ALLOWED: Self = Self(405, "Method Not Allowed");
     pub const REQUEST_TIMEOUT: Self = Self(408, "Request Timeout");
+    pub const UPGRADE_REQUIRED: Self = Self(426, "Upgrade Required");
     pub const PAYLOAD_TOO_LARGE: Self = Self(413, "Payload Too Large");
     pub const UNSUPPORTED_MEDIA_TYPE: Self = Self(415, "Unsupported Media Type");
     pub const HEADERS_TOO_LARGE: Self = Self(431, "Request Header Fields Too Large");

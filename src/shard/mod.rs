@@ -60,6 +60,10 @@ pub(crate) struct ShardConfig {
     /// The polling configuration as `/api/polling/status` shows it.
     pub polling_config: Arc<serde_json::Value>,
     pub started_at: inplay_core::Timestamp,
+    /// WebSocket limits and timers.
+    pub ws: crate::ws::WsConfig,
+    /// WebSocket sessions per shard (owners ship events only where there are some).
+    pub ws_sessions: Arc<[std::sync::atomic::AtomicUsize]>,
     /// Shards still draining connections. A shard keeps answering its peers until this is 0,
     /// because a peer's in-flight request may still need it (a routed query).
     pub draining_shards: Arc<std::sync::atomic::AtomicUsize>,
@@ -80,6 +84,8 @@ pub(crate) struct Shard {
     pub tasks: RefCell<Vec<Rc<PollTask>>>,
     pub providers: RefCell<HashMap<String, ProviderStats>>,
     pub tracker: Rc<Tracker>,
+    /// This shard's WebSocket sessions.
+    pub hub: Rc<crate::ws::Hub>,
     draining: Cell<bool>,
     /// (provider, provider event id) → owner shard, so routing skips name normalisation for
     /// events seen before. Bounded by [`OWNER_CACHE_MAX`].
@@ -92,6 +98,7 @@ const OWNER_CACHE_MAX: usize = 200_000;
 impl Shard {
     fn new(id: usize, config: ShardConfig, inboxes: Vec<async_channel::Sender<ShardMsg>>) -> Self {
         let nr_shards = inboxes.len();
+        let sessions = config.ws_sessions.clone();
         Self {
             id,
             nr_shards,
@@ -103,6 +110,7 @@ impl Shard {
             tasks: RefCell::default(),
             providers: RefCell::default(),
             tracker: Rc::default(),
+            hub: Rc::new(crate::ws::Hub::new(id, sessions)),
             draining: Cell::new(false),
             owner_cache: RefCell::default(),
         }
@@ -139,6 +147,7 @@ impl Shard {
         self.draining.set(true);
         accept.cancel().await; // drops the listener: the kernel stops routing here
         self.tracker.start_drain();
+        self.hub.close_all();
         let deadline = std::time::Instant::now() + self.config.shutdown_grace;
         while self.tracker.open() > 0 && std::time::Instant::now() < deadline {
             sleep(Duration::from_millis(10)).await;
@@ -198,6 +207,7 @@ impl Shard {
                     }
                 }
             }
+            ShardMsg::Events(events) => self.hub.publish(&events),
             ShardMsg::Query(q, reply) => {
                 let _ = reply.send(self.answer(q));
             }
@@ -317,15 +327,26 @@ impl Shard {
     fn apply(&self, batch: &[Observation]) {
         let now = clock::now();
         let cfg = &self.config;
-        let renders = self
-            .owned
-            .borrow_mut()
-            .apply(batch, &cfg.aliases, &cfg.weights, now);
-        let mut view = self.view.borrow_mut();
-        for r in renders {
-            view.upsert(&r);
-            let id = r.id.clone();
-            self.outbox.push(self.id, &id, &Replica::Upsert(r));
+        let (renders, events) =
+            self.owned
+                .borrow_mut()
+                .apply(batch, &cfg.aliases, &cfg.weights, now);
+        {
+            let mut view = self.view.borrow_mut();
+            for r in renders {
+                view.upsert(&r);
+                let id = r.id.clone();
+                self.outbox.push(self.id, &id, &Replica::Upsert(r));
+            }
+        }
+        if events.is_empty() {
+            return;
+        }
+        self.hub.publish(&events);
+        for peer in (0..self.nr_shards).filter(|&p| p != self.id) {
+            if self.hub.has_sessions(peer) {
+                self.outbox.push_events(peer, &events);
+            }
         }
     }
 

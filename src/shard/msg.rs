@@ -18,6 +18,8 @@ pub(crate) enum ShardMsg {
     Observations(Vec<Observation>),
     /// Fresh renders (and evictions) from another shard's owned matches.
     Replicate(Vec<Replica>),
+    /// Change events for this shard's WebSocket sessions, in order.
+    Events(Vec<crate::ws::Event>),
     /// A question only this shard can answer.
     Query(Query, oneshot::Sender<Answer>),
 }

@@ -12,7 +12,14 @@ use inplay_core::{
     MarketKey, MatchId, Observation, Timestamp,
 };
 
-use crate::view::{render, MatchRender};
+use crate::{
+    view::{render, MatchRender},
+    ws::{self, Event},
+};
+
+/// What changed in one match during a batch: its changed markets (to re-render) and every
+/// change with its sequence number (to publish).
+type Dirty = (Vec<MarketKey>, Vec<(u64, ChangeKind)>);
 
 /// One shard's owned matches.
 #[derive(Debug)]
@@ -33,16 +40,17 @@ impl Owned {
         }
     }
 
-    /// Applies a batch and returns a fresh render of every match that changed.
+    /// Applies a batch. Returns a fresh render of every match that changed, and the change
+    /// events (in sequence order per match) for WebSocket subscribers.
     pub fn apply(
         &mut self,
         batch: &[Observation],
         aliases: &AliasTable,
         weights: &Weights,
         now: Timestamp,
-    ) -> Vec<Arc<MatchRender>> {
-        // Changed matches, with the markets that changed in each.
-        let mut dirty: HashMap<MatchId, Vec<MarketKey>> = HashMap::new();
+    ) -> (Vec<Arc<MatchRender>>, Vec<Event>) {
+        // Changed matches, with the markets that changed in each and the changes themselves.
+        let mut dirty: HashMap<MatchId, Dirty> = HashMap::new();
         for obs in batch {
             let id = match self.registry.resolve(&obs.provider, &obs.event, aliases) {
                 Resolution::Existing(id) => id,
@@ -60,23 +68,25 @@ impl Owned {
             if changes.is_empty() {
                 continue;
             }
-            let markets = dirty.entry(id).or_default();
+            let (markets, kinds) = dirty.entry(id).or_default();
             for change in changes {
-                match change.kind {
+                match &change.kind {
                     ChangeKind::Score => {}
                     ChangeKind::Odds(key)
                     | ChangeKind::MarketSuspended(key)
                     | ChangeKind::MarketResumed(key)
                     | ChangeKind::Settled(key) => {
-                        if !markets.contains(&key) {
-                            markets.push(key);
+                        if !markets.contains(key) {
+                            markets.push(key.clone());
                         }
                     }
                 }
+                kinds.push((change.seq, change.kind));
             }
         }
         let mut out = Vec::with_capacity(dirty.len());
-        for (id, changed) in dirty {
+        let mut events = Vec::new();
+        for (id, (changed, kinds)) in dirty {
             let Some(state) = self.states.get(&id) else {
                 continue;
             };
@@ -86,10 +96,11 @@ impl Owned {
                 &changed,
                 now,
             ));
+            events.extend(ws::event::events(state, &fresh, &kinds, now));
             self.renders.insert(id, fresh.clone());
             out.push(fresh);
         }
-        out
+        (out, events)
     }
 
     /// Forgets matches that have been over (finished, postponed, cancelled) for longer than

@@ -1,0 +1,13 @@
+//! WebSocket endpoints: `/live/:matchId` and `/markets/:sport`, compatible with the original
+//! service's clients.
+//!
+//! A change is serialised once by its match's owner ([`event`]), shipped once to each shard that
+//! has sessions, and written there to every subscribed session ([`hub`], [`session`]).
+
+pub(crate) mod event;
+pub(crate) mod hub;
+pub(crate) mod session;
+
+pub(crate) use event::Event;
+pub(crate) use hub::{Hub, Topic};
+pub(crate) use session::WsConfig;

@@ -1,0 +1,196 @@
+//! WebSocket endpoints against the real server (2 shards, demo feed): the original message
+//! shape, ping/pong, fan-out to subscribers on both shards, bad handshakes and bad messages.
+
+mod common;
+
+use std::{
+    net::TcpStream,
+    time::{Duration, Instant},
+};
+
+use common::{wait_for_matches, TestServer};
+use serde_json::Value;
+use tungstenite::{stream::MaybeTlsStream, Message, WebSocket};
+
+type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
+
+fn connect(server: &TestServer, path: &str) -> Ws {
+    let (ws, resp) =
+        tungstenite::connect(format!("ws://{}{path}", server.addr)).expect("ws connect");
+    assert_eq!(resp.status(), 101);
+    if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+    }
+    ws
+}
+
+/// Next JSON text message within `timeout` (None if none arrived).
+fn next_json(ws: &mut Ws, timeout: Duration) -> Option<Value> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        match ws.read() {
+            Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).expect("text is JSON")),
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("ws error: {e}"),
+        }
+    }
+    None
+}
+
+fn first_live(matches: &Value) -> String {
+    matches
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["status"] == "live")
+        .expect("a live match")["matchId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn live_match_streams_original_messages_in_order() {
+    let server = TestServer::start(&[]);
+    let id = first_live(&wait_for_matches(&server, 1000));
+    // Several subscribers: SO_REUSEPORT spreads them over both shards.
+    let mut clients: Vec<Ws> = (0..6)
+        .map(|_| connect(&server, &format!("/live/{id}")))
+        .collect();
+    for ws in &mut clients {
+        let mut seen_score = false;
+        let mut last_seq = 0;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !seen_score && Instant::now() < deadline {
+            let Some(msg) = next_json(ws, Duration::from_secs(1)) else {
+                continue;
+            };
+            assert_eq!(msg["matchId"], id.as_str());
+            let seq = msg["seq"].as_u64().expect("seq");
+            assert!(seq > last_seq, "seq went from {last_seq} to {seq}");
+            last_seq = seq;
+            assert!(msg["timestamp"].is_string());
+            let kind = msg["type"].as_str().unwrap();
+            assert!(
+                [
+                    "score_update",
+                    "odds_update",
+                    "market_suspended",
+                    "market_resumed",
+                    "settlement"
+                ]
+                .contains(&kind),
+                "{kind}"
+            );
+            if kind == "score_update" {
+                let data = &msg["data"];
+                assert!(
+                    data["homeScore"].is_u64() && data["awayScore"].is_u64(),
+                    "{msg}"
+                );
+                assert!(data["period"].is_string());
+                seen_score = true;
+            } else {
+                assert!(msg["data"]["marketId"].is_string(), "{msg}");
+            }
+        }
+        assert!(seen_score, "no score_update for {id}");
+    }
+}
+
+#[test]
+fn ping_pong_and_bad_client_messages() {
+    let server = TestServer::start(&[("INPLAY_DEMO_ENABLED", "false")]);
+    let mut ws = connect(&server, "/live/match-123");
+    ws.send(Message::text(r#"{"type":"ping"}"#)).unwrap();
+    let pong = next_json(&mut ws, Duration::from_secs(5)).expect("pong");
+    assert_eq!(pong["type"], "pong");
+    ws.send(Message::text("not json")).unwrap();
+    let err = next_json(&mut ws, Duration::from_secs(5)).expect("error reply");
+    assert_eq!(err["type"], "error");
+    ws.send(Message::text(r#"{"type":"dance"}"#)).unwrap();
+    assert_eq!(
+        next_json(&mut ws, Duration::from_secs(5)).expect("error")["type"],
+        "error"
+    );
+
+    // Oversized message: closed with 1009.
+    ws.send(Message::text("x".repeat(100 * 1024))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut code = None;
+    while Instant::now() < deadline && code.is_none() {
+        match ws.read() {
+            Ok(Message::Close(Some(frame))) => code = Some(u16::from(frame.code)),
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    assert_eq!(code, Some(1009));
+}
+
+#[test]
+fn sport_stream_carries_only_that_sport() {
+    let server = TestServer::start(&[]);
+    wait_for_matches(&server, 1000);
+    let mut ws = connect(&server, "/markets/basketball?league=nba");
+    let mut seen = 0;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while seen < 20 && Instant::now() < deadline {
+        let Some(msg) = next_json(&mut ws, Duration::from_secs(1)) else {
+            continue;
+        };
+        assert_ne!(msg["type"], "score_update");
+        assert_eq!(msg["data"]["sport"], "basketball", "{msg}");
+        assert_eq!(msg["data"]["league"], "nba", "{msg}");
+        seen += 1;
+    }
+    assert!(seen >= 20, "only {seen} market messages in 15 s");
+}
+
+#[test]
+fn plain_get_and_bad_handshakes_are_refused() {
+    let server = TestServer::start(&[("INPLAY_DEMO_ENABLED", "false")]);
+    let r = server.get("/live/match-123");
+    assert_eq!(r.status, 426);
+    assert!(r.json()["error"].is_string());
+    let mut c = common::Client::connect(server.addr);
+    c.send_raw(
+        b"GET /live/match-123 HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    assert_eq!(c.read_response().status, 400);
+    assert_eq!(server.get("/live/bad%20id").status, 400);
+}
+
+#[test]
+fn drain_closes_sessions_with_going_away() {
+    let mut server = TestServer::start(&[("INPLAY_DEMO_ENABLED", "false")]);
+    let mut ws = connect(&server, "/live/match-123");
+    server.terminate();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut code = None;
+    while Instant::now() < deadline && code.is_none() {
+        match ws.read() {
+            Ok(Message::Close(Some(frame))) => code = Some(u16::from(frame.code)),
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    assert_eq!(code, Some(1001));
+    assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
+}
