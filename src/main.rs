@@ -204,10 +204,10 @@ fn shard_config(
         started_at,
         draining_shards: Arc::default(),
         ws: ws::WsConfig {
-            send_queue: 1024,
-            max_message_bytes: 64 * 1024,
-            ping_interval: std::time::Duration::from_secs(30),
-            idle_timeout: std::time::Duration::from_secs(90),
+            send_queue: config.websocket.send_queue,
+            max_message_bytes: config.websocket.max_message_bytes,
+            ping_interval: config.websocket.ping_interval,
+            idle_timeout: config.websocket.idle_timeout,
         },
         ws_sessions: Arc::default(),
     }

@@ -194,3 +194,43 @@ fn drain_closes_sessions_with_going_away() {
     assert_eq!(code, Some(1001));
     assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
 }
+
+#[test]
+fn silent_clients_are_pinged_then_closed() {
+    use std::io::Read;
+    let server = TestServer::start(&[
+        ("INPLAY_DEMO_ENABLED", "false"),
+        ("INPLAY_WEBSOCKET_PING_INTERVAL_MS", "200"),
+        ("INPLAY_WEBSOCKET_IDLE_TIMEOUT_MS", "700"),
+    ]);
+    // A raw client that never answers pings (tungstenite would pong automatically).
+    let mut c = common::Client::connect(server.addr);
+    c.send_raw(
+        b"GET /live/match-123 HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    let handshake = c.read_response();
+    assert_eq!(handshake.status, 101);
+    assert_eq!(
+        handshake.header("sec-websocket-accept"),
+        Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+    );
+    let mut bytes = Vec::new();
+    let _ = c.stream.read_to_end(&mut bytes); // until the server closes
+                                              // Server frames are unmasked: [opcode byte, length byte (< 126 here), payload].
+    let (mut pings, mut close_code, mut at) = (0, None, 0);
+    while at + 2 <= bytes.len() {
+        let (opcode, len) = (bytes[at] & 0x0f, usize::from(bytes[at + 1] & 0x7f));
+        let payload = &bytes[at + 2..(at + 2 + len).min(bytes.len())];
+        match opcode {
+            0x9 => pings += 1,
+            0x8 if payload.len() >= 2 => {
+                close_code = Some(u16::from_be_bytes([payload[0], payload[1]]))
+            }
+            _ => {}
+        }
+        at += 2 + len;
+    }
+    assert!(pings >= 1, "no ping before the close: {bytes:?}");
+    assert_eq!(close_code, Some(1001));
+}

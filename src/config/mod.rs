@@ -32,6 +32,7 @@ pub use error::{ConfigError, Origin};
 pub use sections::{
     AuthConfig, CorsConfig, DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat,
     MarketsConfig, PollingConfig, PostgresConfig, RateLimitConfig, RedisConfig, ServerConfig,
+    WebSocketConfig,
 };
 
 use env::Overrides;
@@ -47,6 +48,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// `[http]`: HTTP limits and timeouts.
     pub http: HttpConfig,
+    /// `[websocket]`: WebSocket limits and timers.
+    pub websocket: WebSocketConfig,
     /// `[log]`: level and format.
     pub log: LogConfig,
     /// `[demo]`: the built-in simulated providers.

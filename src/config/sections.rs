@@ -209,6 +209,33 @@ impl Default for ServerConfig {
     }
 }
 
+/// `[websocket]`: limits and timers of WebSocket sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSocketConfig {
+    /// Frames one session may have queued; a client that falls further behind is closed (1008).
+    pub send_queue: usize,
+    /// Largest client message in bytes; larger closes the session (1009).
+    pub max_message_bytes: usize,
+    /// An idle session is pinged this often.
+    #[serde(rename = "ping_interval_ms", with = "ms")]
+    pub ping_interval: Duration,
+    /// A client that sends nothing (not even a pong) for this long is closed (1001).
+    #[serde(rename = "idle_timeout_ms", with = "ms")]
+    pub idle_timeout: Duration,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        Self {
+            send_queue: 1024,
+            max_message_bytes: 64 * 1024,
+            ping_interval: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(90),
+        }
+    }
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
