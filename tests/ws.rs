@@ -43,6 +43,24 @@ fn next_json(ws: &mut Ws, timeout: Duration) -> Option<Value> {
     None
 }
 
+/// Reads until the server's close frame (up to 5 s) and returns its code.
+fn close_code(ws: &mut Ws) -> Option<u16> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        match ws.read() {
+            Ok(Message::Close(Some(frame))) => return Some(u16::from(frame.code)),
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 fn first_live(matches: &Value) -> String {
     matches
         .as_array()
@@ -122,20 +140,7 @@ fn ping_pong_and_bad_client_messages() {
 
     // Oversized message: closed with 1009.
     ws.send(Message::text("x".repeat(100 * 1024))).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut code = None;
-    while Instant::now() < deadline && code.is_none() {
-        match ws.read() {
-            Ok(Message::Close(Some(frame))) => code = Some(u16::from(frame.code)),
-            Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => break,
-        }
-    }
+    let code = close_code(&mut ws);
     assert_eq!(code, Some(1009));
 }
 
@@ -177,20 +182,7 @@ fn drain_closes_sessions_with_going_away() {
     let mut server = TestServer::start(&[("INPLAY_DEMO_ENABLED", "false")]);
     let mut ws = connect(&server, "/live/match-123");
     server.terminate();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut code = None;
-    while Instant::now() < deadline && code.is_none() {
-        match ws.read() {
-            Ok(Message::Close(Some(frame))) => code = Some(u16::from(frame.code)),
-            Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => break,
-        }
-    }
+    let code = close_code(&mut ws);
     assert_eq!(code, Some(1001));
     assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
 }
