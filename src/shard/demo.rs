@@ -46,20 +46,27 @@ pub(crate) fn spawn_tasks(shard: &Rc<Shard>) {
             }
             let task = Rc::new(task);
             shard.tasks.borrow_mut().push(task.clone());
-            spawn_local(run(shard.clone(), demo.world.clone(), pi, li, task)).detach();
+            let total = (demo.world.providers().len() * demo.world.leagues().len()) as f64;
+            let phase = (pi * demo.world.leagues().len() + li) as f64 / total;
+            spawn_local(run(shard.clone(), demo.world.clone(), pi, li, task, phase)).detach();
         }
     }
 }
 
+/// `phase` in `0.0..1.0`: where in the interval this task's polls fall.
 async fn run(
     shard: Rc<Shard>,
     world: Arc<World>,
     provider: usize,
     league: usize,
     task: Rc<PollTask>,
+    phase: f64,
 ) {
     let profile: &ProviderProfile = &world.providers()[provider];
     let league: &LeagueDef = &world.leagues()[league];
+    // Spread the tasks' first runs evenly over one interval, so they do not all poll in the
+    // same instant every interval (one burst of every league's work at once).
+    sleep(task.interval.get().mul_f64(phase)).await;
     while !shard.draining() {
         let started = clock::now();
         task.running.set(true);

@@ -92,6 +92,9 @@ pub(crate) struct Shard {
     owner_cache: RefCell<HashMap<inplay_core::ProviderId, HashMap<String, usize>>>,
 }
 
+/// Observations applied (or sent to an owner) at once before yielding to other tasks.
+const APPLY_CHUNK: usize = 64;
+
 /// Entries kept in the routing cache before it is cleared.
 const OWNER_CACHE_MAX: usize = 200_000;
 
@@ -135,6 +138,8 @@ impl Shard {
         spawn_local(async move {
             while let Ok(msg) = inbox.recv().await {
                 me.handle(msg);
+                // Let requests run between batches: a batch is at most APPLY_CHUNK items.
+                futures_lite::future::yield_now().await;
             }
         })
         .detach();
@@ -278,21 +283,26 @@ impl Shard {
                 per_owner[owner].push(obs);
             }
         }
-        for (owner, obs) in per_owner.into_iter().enumerate() {
-            if obs.is_empty() {
-                continue;
-            }
-            if owner == self.id {
-                self.apply(&obs);
-            } else if self.inboxes[owner]
-                .send(ShardMsg::Observations(obs))
-                .await
-                .is_err()
-            {
-                debug!(
-                    owner,
-                    "Owner shard stopped; observations dropped during shutdown"
-                );
+        for (owner, mut obs) in per_owner.into_iter().enumerate() {
+            // In chunks, yielding in between, so a big poll never holds the core for long
+            // while requests wait (the shard is cooperative: nothing else runs until we yield).
+            while !obs.is_empty() {
+                let rest = obs.split_off(obs.len().min(APPLY_CHUNK));
+                let chunk = std::mem::replace(&mut obs, rest);
+                if owner == self.id {
+                    self.apply(&chunk);
+                    futures_lite::future::yield_now().await;
+                } else if self.inboxes[owner]
+                    .send(ShardMsg::Observations(chunk))
+                    .await
+                    .is_err()
+                {
+                    debug!(
+                        owner,
+                        "Owner shard stopped; observations dropped during shutdown"
+                    );
+                    break;
+                }
             }
         }
     }
