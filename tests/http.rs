@@ -108,3 +108,45 @@ fn slow_headers_get_408_and_idle_connections_close() {
         "{waited:?}"
     );
 }
+
+#[test]
+fn pipelined_large_and_small_bodies_stay_in_order() {
+    let server = TestServer::start(&[]);
+    common::wait_for_matches(&server, 1000);
+    let mut c = Client::connect(server.addr);
+    let mut batch = Vec::new();
+    for i in 0..6 {
+        let path = if i % 2 == 0 {
+            "/api/markets/football?limit=200"
+        } else {
+            "/health"
+        };
+        batch.extend(request_bytes("GET", path, None));
+    }
+    batch.extend(b"HEAD /api/markets/football?limit=200 HTTP/1.1\r\n\r\n");
+    c.send_raw(&batch);
+    for i in 0..6 {
+        let r = c.read_response();
+        assert_eq!(r.status, 200, "response {i}");
+        let v = r.json();
+        if i % 2 == 0 {
+            assert!(
+                r.body.len() > 32 * 1024,
+                "response {i} is {} bytes",
+                r.body.len()
+            );
+            assert!(v
+                .as_array()
+                .is_some_and(|a| a.iter().all(|e| e["sport"] == "football")));
+        } else {
+            assert_eq!(v["status"], "ok");
+        }
+    }
+    // HEAD: the length of the body, but no body; the connection stays usable.
+    let head = c.read_head_response();
+    assert!(head.body.is_empty());
+    let head_len: usize = head.header("content-length").unwrap().parse().unwrap();
+    assert!(head_len > 32 * 1024);
+    c.send("GET", "/health", None);
+    assert_eq!(c.read_response().status, 200);
+}

@@ -52,6 +52,9 @@ pub(crate) struct ConnConfig {
 
 const READ_CHUNK: usize = 16 * 1024;
 
+/// Bodies at least this large are written straight from the shared bytes.
+const DIRECT_BODY: usize = 32 * 1024;
+
 /// Serves one connection until the client leaves, an error occurs, or the shard drains.
 pub(crate) async fn serve<S: Service>(
     mut stream: TcpStream,
@@ -87,7 +90,16 @@ pub(crate) async fn serve<S: Service>(
                             break;
                         }
                     };
-                    with_date(|d| response.encode(&mut out, d, keep_alive, head));
+                    if head || response.body_bytes().len() < DIRECT_BODY {
+                        with_date(|d| response.encode(&mut out, d, keep_alive, head));
+                    } else {
+                        // Large (shared) bodies go to the socket as they are: no copy into
+                        // `out`, and no per-connection buffer the size of the biggest list.
+                        with_date(|d| response.encode_head(&mut out, d, keep_alive));
+                        stream.write_all(&out).await?;
+                        out.clear();
+                        stream.write_all(response.body_bytes()).await?;
+                    }
                     start += used;
                     served += 1;
                     if !keep_alive {
@@ -112,6 +124,9 @@ pub(crate) async fn serve<S: Service>(
         if !out.is_empty() {
             stream.write_all(&out).await?;
             out.clear();
+        }
+        if out.capacity() > 4 * READ_CHUNK {
+            out.shrink_to(READ_CHUNK); // a burst of pipelined responses should not stay resident
         }
         if let Some(session) = upgrade {
             // A client may not send frames before it has our 101 (RFC 6455 §4.1), so nothing

@@ -118,9 +118,22 @@ impl Response {
         self
     }
 
+    /// The body bytes.
+    pub fn body_bytes(&self) -> &[u8] {
+        self.body.as_bytes()
+    }
+
     /// Appends the encoded response to `out`. `date` is the cached `Date` header value; `head`
     /// omits the body (HEAD requests) but keeps its length.
     pub fn encode(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: bool, head: bool) {
+        self.encode_head(out, date, keep_alive);
+        if !head {
+            out.extend_from_slice(self.body.as_bytes());
+        }
+    }
+
+    /// Appends status line and headers (through the blank line), without the body.
+    pub fn encode_head(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: bool) {
         let body = self.body.as_bytes();
         out.extend_from_slice(b"HTTP/1.1 ");
         let mut num = itoa::Buffer::new();
@@ -149,9 +162,6 @@ impl Response {
             out.extend_from_slice(b"\r\nConnection: close");
         }
         out.extend_from_slice(b"\r\n\r\n");
-        if !head {
-            out.extend_from_slice(body);
-        }
     }
 }
 

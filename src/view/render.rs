@@ -12,7 +12,7 @@ use inplay_core::{
         MatchState,
     },
     odds::Price,
-    MarketKey, MatchId, MatchStatus, Timestamp,
+    MarketKey, MarketStatus, MatchId, MatchStatus, Timestamp,
 };
 use serde::Serialize;
 
@@ -44,6 +44,9 @@ pub(crate) struct MarketPiece {
     pub body: Arc<[u8]>,
     /// Its selections' entries in `GET /api/markets/:sport`, comma-joined.
     pub entries: Arc<[u8]>,
+    /// The main line of its market type (see [`main_lines`]): only main lines are listed in
+    /// `GET /api/markets/:sport`; alternative lines are served per match and per market.
+    pub main: bool,
 }
 
 #[derive(Serialize)]
@@ -226,7 +229,7 @@ pub(crate) fn render(
         seq: state.seq(),
     };
     let mut event_name = None;
-    let markets = state
+    let mut markets = state
         .markets()
         .map(|m| {
             let market_id = format!("{id}:{}", m.key.suffix());
@@ -238,6 +241,7 @@ pub(crate) fn render(
                     id: p.id.clone(),
                     body: p.body.clone(),
                     entries: p.entries.clone(),
+                    main: false,
                 },
                 None => {
                     let name = event_name
@@ -246,7 +250,10 @@ pub(crate) fn render(
                 }
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    for (piece, main) in markets.iter_mut().zip(main_lines(state)) {
+        piece.main = main;
+    }
     MatchRender {
         id: info.id.clone(),
         sport: info.sport.clone(),
@@ -258,6 +265,38 @@ pub(crate) fn render(
         summary: serde_json::to_vec(&summary).unwrap_or_default(),
         markets,
     }
+}
+
+/// For each market of `state` (in its order), whether it is the main line of its type: the
+/// line the most providers actively quote (ties: the first, i.e. the lowest line). Types
+/// without lines have one market, always main.
+fn main_lines(state: &MatchState) -> Vec<bool> {
+    let quoting = |m: &MarketView| -> usize {
+        m.selections
+            .iter()
+            .map(|s| {
+                s.prices
+                    .iter()
+                    .filter(|p| p.status == MarketStatus::Active)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let markets: Vec<&MarketView> = state.markets().collect();
+    let mut main = vec![true; markets.len()];
+    for (i, m) in markets.iter().enumerate() {
+        if m.key.line.is_none() {
+            continue;
+        }
+        let better = markets.iter().enumerate().any(|(j, other)| {
+            other.key.market_type == m.key.market_type
+                && other.key.line.is_some()
+                && (quoting(other) > quoting(m) || (quoting(other) == quoting(m) && j < i))
+        });
+        main[i] = !better;
+    }
+    main
 }
 
 /// Serialises one market: its odds body and its list entries.
@@ -278,6 +317,7 @@ fn render_market(
         let _ = serde_json::to_writer(&mut entries, &entry);
     }
     MarketPiece {
+        main: false,
         id: Arc::from(market_id),
         body: Arc::from(body.unwrap_or_default()),
         entries: Arc::from(entries),
@@ -401,10 +441,9 @@ mod tests {
         a.score == b.score
             && a.summary == b.summary
             && a.markets.len() == b.markets.len()
-            && a.markets
-                .iter()
-                .zip(&b.markets)
-                .all(|(x, y)| x.id == y.id && x.body == y.body && x.entries == y.entries)
+            && a.markets.iter().zip(&b.markets).all(|(x, y)| {
+                x.id == y.id && x.body == y.body && x.entries == y.entries && x.main == y.main
+            })
     }
 
     /// Re-rendering only the changed markets yields exactly what a full render would.

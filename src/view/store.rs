@@ -191,7 +191,7 @@ impl ViewStore {
                 let views = set.iter().filter_map(|(_, id)| self.matches.get(id));
                 let wanted = views.filter(|m| league.as_ref().is_none_or(|l| *l == m.league));
                 for m in wanted.filter(|m| !m.render.markets.is_empty()).take(*limit) {
-                    for piece in &m.render.markets {
+                    for piece in m.render.markets.iter().filter(|p| p.main) {
                         push(&piece.entries);
                     }
                 }

@@ -192,8 +192,17 @@ impl Client {
         self.try_read_response().expect("a response")
     }
 
+    /// Reads the response to a HEAD request: headers only, whatever Content-Length says.
+    pub fn read_head_response(&mut self) -> Resp {
+        self.read_framed(true).expect("a HEAD response")
+    }
+
     /// Reads one response, or `None` if the server closed the connection first.
     pub fn try_read_response(&mut self) -> Option<Resp> {
+        self.read_framed(false)
+    }
+
+    fn read_framed(&mut self, head_only: bool) -> Option<Resp> {
         loop {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
                 let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
@@ -212,6 +221,7 @@ impl Client {
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
                     .and_then(|(_, v)| v.parse().ok())
+                    .filter(|_| !head_only)
                     .unwrap_or(0);
                 if self.buf.len() >= end + 4 + len {
                     let body = self.buf[end + 4..end + 4 + len].to_vec();
