@@ -8,6 +8,7 @@ mod demo;
 mod msg;
 mod outbox;
 mod owner;
+mod routing;
 mod set;
 
 use std::{
@@ -21,11 +22,7 @@ use std::{
 
 use futures_channel::oneshot;
 use glommio::{net::TcpListener, spawn_local, timer::sleep};
-use inplay_core::{
-    aggregate::Weights,
-    identity::{owner_shard, AliasTable, IdentityKey},
-    Observation,
-};
+use inplay_core::{aggregate::Weights, identity::AliasTable, Observation};
 use tracing::{debug, info, warn};
 
 pub(crate) use msg::{Answer, Query, Replica, ShardMsg};
@@ -88,15 +85,9 @@ pub(crate) struct Shard {
     pub hub: Rc<crate::ws::Hub>,
     draining: Cell<bool>,
     /// (provider, provider event id) → owner shard, so routing skips name normalisation for
-    /// events seen before. Bounded by [`OWNER_CACHE_MAX`].
-    owner_cache: RefCell<HashMap<inplay_core::ProviderId, HashMap<String, usize>>>,
+    /// events seen before. Bounded by [`routing::OWNER_CACHE_MAX`].
+    owner_cache: RefCell<routing::OwnerCache>,
 }
-
-/// Observations applied (or sent to an owner) at once before yielding to other tasks.
-const APPLY_CHUNK: usize = 64;
-
-/// Entries kept in the routing cache before it is cleared.
-const OWNER_CACHE_MAX: usize = 200_000;
 
 impl Shard {
     fn new(id: usize, config: ShardConfig, inboxes: Vec<async_channel::Sender<ShardMsg>>) -> Self {
@@ -138,7 +129,7 @@ impl Shard {
         spawn_local(async move {
             while let Ok(msg) = inbox.recv().await {
                 me.handle(msg);
-                // Let requests run between batches: a batch is at most APPLY_CHUNK items.
+                // Let requests run between batches: a batch is at most routing::APPLY_CHUNK items.
                 futures_lite::future::yield_now().await;
             }
         })
@@ -268,69 +259,6 @@ impl Shard {
             }
         }
         answers
-    }
-
-    /// Sends observations to their owners (applying this shard's share directly).
-    pub async fn route(&self, batch: Vec<Observation>) {
-        let mut per_owner: Vec<Vec<Observation>> = vec![Vec::new(); self.nr_shards];
-        {
-            let mut cache = self.owner_cache.borrow_mut();
-            if cache.values().map(HashMap::len).sum::<usize>() > OWNER_CACHE_MAX {
-                cache.clear();
-            }
-            for obs in batch {
-                let owner = self.owner_of(&mut cache, &obs);
-                per_owner[owner].push(obs);
-            }
-        }
-        for (owner, mut obs) in per_owner.into_iter().enumerate() {
-            // In chunks, yielding in between, so a big poll never holds the core for long
-            // while requests wait (the shard is cooperative: nothing else runs until we yield).
-            while !obs.is_empty() {
-                let rest = obs.split_off(obs.len().min(APPLY_CHUNK));
-                let chunk = std::mem::replace(&mut obs, rest);
-                if owner == self.id {
-                    self.apply(&chunk);
-                    futures_lite::future::yield_now().await;
-                } else if self.inboxes[owner]
-                    .send(ShardMsg::Observations(chunk))
-                    .await
-                    .is_err()
-                {
-                    debug!(
-                        owner,
-                        "Owner shard stopped; observations dropped during shutdown"
-                    );
-                    break;
-                }
-            }
-        }
-    }
-
-    fn owner_of(
-        &self,
-        cache: &mut HashMap<inplay_core::ProviderId, HashMap<String, usize>>,
-        obs: &Observation,
-    ) -> usize {
-        let event_id = &obs.event.provider_event_id;
-        if event_id.is_empty() {
-            let key = IdentityKey::of(&obs.event, &self.config.aliases);
-            return owner_shard(key.hash64(), self.nr_shards);
-        }
-        // Looked up by reference: no allocation for events seen before.
-        if let Some(&owner) = cache
-            .get(&obs.provider)
-            .and_then(|m| m.get(event_id.as_str()))
-        {
-            return owner;
-        }
-        let key = IdentityKey::of(&obs.event, &self.config.aliases);
-        let owner = owner_shard(key.hash64(), self.nr_shards);
-        cache
-            .entry(obs.provider.clone())
-            .or_default()
-            .insert(event_id.clone(), owner);
-        owner
     }
 
     /// Applies observations this shard owns and publishes the changed matches.
