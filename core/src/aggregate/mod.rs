@@ -26,7 +26,10 @@
 //! market is re-evaluated with the current weights when it is next touched.
 //!
 //! # Score
-//! Readings are grouped by (home, away, period, status). A group may win only if it does not
+//! Readings are grouped by (home, away, status); the period label is not part of the vote,
+//! because feeds label the same moment differently ("LIVE" vs "Q3"), and the published period
+//! is that of the most preferred agreeing reading with a specific label (not "" or "LIVE").
+//! A group may win only if it does not
 //! move the published score backwards (lower home or lower away) unless every provider
 //! currently reporting agrees on that score (a corrected goal), and does not move the status
 //! backwards (scheduled < live, halftime, postponed < finished, cancelled) unless every

@@ -45,14 +45,18 @@ struct Reading {
     reliability: f64,
 }
 
-/// The group key of a consensus vote.
+/// The group key of a consensus vote. The period label is not in it: feeds label the same
+/// moment differently (The Odds API only says "LIVE" where ESPN says "Q3"), so readings agree
+/// on score and status, and the published period is the most specific agreeing label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Key<'a> {
+struct Key {
     home: u32,
     away: u32,
     status: MatchStatus,
-    period: &'a str,
 }
+
+/// Period labels that say only "in play" or nothing; any other agreeing label is preferred.
+const GENERIC_PERIODS: &[&str] = &["", "LIVE"];
 
 /// Every provider's latest reading and the published consensus.
 #[derive(Clone, Debug, Default)]
@@ -111,7 +115,6 @@ impl ScoreBook {
                 home: p.home,
                 away: p.away,
                 status: p.status,
-                period: &p.period,
             },
             (None, None) => return false, // unreachable in practice: a first reading is eligible
         };
@@ -164,7 +167,7 @@ impl ScoreBook {
 
     /// Whether a group may become the consensus: it must not lower the published score or
     /// status unless every provider currently reporting says so.
-    fn eligible(&self, key: Key<'_>) -> bool {
+    fn eligible(&self, key: Key) -> bool {
         let Some(p) = &self.published else {
             return true;
         };
@@ -182,7 +185,7 @@ impl ScoreBook {
     }
 
     /// The view the consensus `key` would publish (with `updated_at = now`).
-    fn view_of(&self, key: Key<'_>, weights: &Weights, now: Timestamp) -> ScoreView {
+    fn view_of(&self, key: Key, weights: &Weights, now: Timestamp) -> ScoreView {
         let mut total = 0.0;
         let mut agreeing = 0.0;
         let mut sources: Vec<(f64, u8, &Reading)> = Vec::new();
@@ -205,10 +208,19 @@ impl ScoreBook {
                 _ => Some(s.2),
             })
             .and_then(|r| r.clock.clone());
+        // The most preferred agreeing source with a specific label names the period.
+        let period = sources
+            .iter()
+            .map(|s| s.2.period.as_str())
+            .find(|p| !GENERIC_PERIODS.contains(p))
+            .or_else(|| sources.first().map(|s| s.2.period.as_str()))
+            .or(self.published.as_ref().map(|p| p.period.as_str()))
+            .unwrap_or_default()
+            .to_owned();
         ScoreView {
             home: key.home,
             away: key.away,
-            period: key.period.to_owned(),
+            period,
             status: key.status,
             clock,
             sources: sources.iter().map(|s| s.2.provider.clone()).collect(),
@@ -224,8 +236,7 @@ impl ScoreBook {
         let Some(r) = self.readings.get_mut(idx) else {
             return;
         };
-        let agreed =
-            (r.home, r.away, r.status) == (p.home, p.away, p.status) && r.period == p.period;
+        let agreed = (r.home, r.away, r.status) == (p.home, p.away, p.status);
         let target = if agreed { 1.0 } else { RELIABILITY_FLOOR };
         r.reliability = (r.reliability + RELIABILITY_ALPHA * (target - r.reliability))
             .clamp(RELIABILITY_FLOOR, 1.0);
@@ -249,12 +260,11 @@ impl Reading {
         }
     }
 
-    fn key(&self) -> Key<'_> {
+    fn key(&self) -> Key {
         Key {
             home: self.home,
             away: self.away,
             status: self.status,
-            period: &self.period,
         }
     }
 

@@ -160,3 +160,38 @@ fn zero_weights_never_divide_by_zero() {
     );
     assert_eq!(b.published().unwrap().confidence, 0.0);
 }
+
+#[test]
+fn generic_and_specific_period_labels_agree_and_the_specific_one_is_shown() {
+    // The heaviest provider only knows "LIVE" (The Odds API style); another says "Q3".
+    let mut b = ScoreBook::default();
+    let generic = ScoreReading {
+        period: "LIVE",
+        ..live(14, 10)
+    };
+    let specific = ScoreReading {
+        period: "Q3",
+        ..live(14, 10)
+    };
+    put(&mut b, "a", generic, 1);
+    put(&mut b, "b", specific, 2);
+    let v = b.published().unwrap();
+    assert_eq!((v.home, v.away, v.period.as_str()), (14, 10, "Q3"));
+    assert_eq!(
+        v.confidence, 1.0,
+        "same score and status from both: full agreement"
+    );
+    assert_eq!(v.sources.len(), 2);
+    // Two specific labels that differ: the preferred provider's wins, agreement still full.
+    put(
+        &mut b,
+        "a",
+        ScoreReading {
+            period: "Q4",
+            ..live(14, 10)
+        },
+        3,
+    );
+    let v = b.published().unwrap();
+    assert_eq!((v.period.as_str(), v.confidence), ("Q4", 1.0));
+}
