@@ -85,6 +85,8 @@ pub struct Registry {
     retired_order: VecDeque<MatchId>,
     /// The most recent near misses, oldest first.
     near_misses: Vec<NearMiss>,
+    /// Near misses ever reported (the list above keeps only the latest).
+    near_miss_total: u64,
 }
 
 // === impl Registry ===
@@ -102,6 +104,7 @@ impl Registry {
             retired: HashMap::new(),
             retired_order: VecDeque::new(),
             near_misses: Vec::new(),
+            near_miss_total: 0,
         }
     }
 
@@ -209,6 +212,11 @@ impl Registry {
     /// The most recent near misses (at most 100), oldest first.
     pub fn near_misses(&self) -> &[NearMiss] {
         &self.near_misses
+    }
+
+    /// How many near misses were ever reported (so a caller can tell new ones from old).
+    pub fn near_miss_total(&self) -> u64 {
+        self.near_miss_total
     }
 
     /// The start-time tolerance, in milliseconds either way.
@@ -325,6 +333,7 @@ impl Registry {
         let Some((_, closest, reason)) = closest else {
             return;
         };
+        self.near_miss_total += 1;
         if self.near_misses.len() >= NEAR_MISS_CAP {
             self.near_misses.remove(0);
         }
