@@ -43,6 +43,19 @@ pub(crate) fn check_memlock(need: u64) -> Result<(), StartError> {
     })
 }
 
+/// Whether something accepts connections on `addr` (the unspecified address probes loopback).
+fn listening(addr: SocketAddr) -> bool {
+    let mut target = addr;
+    if target.ip().is_unspecified() {
+        target.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    // A blocking connect is fine here: this runs once, on the main thread, before any shard.
+    std::net::TcpStream::connect_timeout(&target, std::time::Duration::from_millis(500)).is_ok()
+}
+
 /// Holds the chosen port until every shard has bound it.
 pub(crate) struct PortReservation {
     pub addr: SocketAddr,
@@ -57,7 +70,14 @@ pub(crate) fn reserve_port(addr: SocketAddr) -> Result<PortReservation, StartErr
         reason: e.to_string(),
     };
     if addr.port() != 0 {
-        drop(TcpListener::bind(addr).map_err(port_err)?);
+        match TcpListener::bind(addr) {
+            Ok(probe) => drop(probe),
+            // EADDRINUSE also comes from the TIME-WAIT leftovers of a server that just stopped
+            // (its sockets were SO_REUSEPORT, this probe is not). Only a listener is a reason to
+            // refuse, and a listener accepts a connection.
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && !listening(addr) => {}
+            Err(e) => return Err(port_err(e)),
+        }
         return Ok(PortReservation {
             addr,
             _socket: None,

@@ -1,5 +1,7 @@
 //! Start-up refusals: each is one line on stderr naming what to change, and a distinct exit code.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn inplay(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -116,4 +118,30 @@ fn busy_port_is_refused_not_shared() {
         err.contains("cannot listen") && err.contains(&port),
         "{err}"
     );
+}
+
+#[test]
+fn restart_on_the_same_port_right_after_a_stop() {
+    // Closed connections of the first server linger in TIME-WAIT on its port; a restart must
+    // not mistake them for a running server.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port = port.to_string();
+    let env = [
+        ("INPLAY_SERVER_PORT", port.as_str()),
+        ("INPLAY_DEMO_ENABLED", "false"),
+    ];
+    let mut first = common::TestServer::start(&env);
+    for _ in 0..20 {
+        let mut c = common::Client::connect(first.addr);
+        c.send_raw(b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n");
+        assert_eq!(c.read_response().status, 200);
+    }
+    first.terminate();
+    assert_eq!(first.wait_exit(std::time::Duration::from_secs(10)), Some(0));
+    let second = common::TestServer::start(&env);
+    assert_eq!(second.get("/health").status, 200);
 }
