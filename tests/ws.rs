@@ -32,15 +32,17 @@ fn next_json(ws: &mut Ws, timeout: Duration) -> Option<Value> {
         match ws.read() {
             Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).expect("text is JSON")),
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if read_timed_out(&e) => {}
             Err(e) => panic!("ws error: {e}"),
         }
     }
     None
+}
+
+/// A read that found nothing within the socket's read timeout (not an error).
+fn read_timed_out(e: &tungstenite::Error) -> bool {
+    matches!(e, tungstenite::Error::Io(io)
+        if matches!(io.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
 }
 
 /// Reads until the server's close frame (up to 5 s) and returns its code.
@@ -50,11 +52,7 @@ fn close_code(ws: &mut Ws) -> Option<u16> {
         match ws.read() {
             Ok(Message::Close(Some(frame))) => return Some(u16::from(frame.code)),
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if read_timed_out(&e) => {}
             Err(_) => return None,
         }
     }
