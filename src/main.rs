@@ -9,6 +9,7 @@ mod config;
 mod error;
 mod http;
 mod logging;
+mod metrics;
 mod polling;
 mod shard;
 mod system;

@@ -37,6 +37,27 @@ pub(crate) async fn health(shard: Rc<Shard>) -> Response {
     }))
 }
 
+/// `GET /metrics`: Prometheus text format, every shard's counters merged.
+pub(crate) async fn metrics(shard: Rc<Shard>) -> Response {
+    let mut snapshots: Vec<(usize, crate::metrics::MetricsSnapshot)> = shard
+        .gather(|| Query::Metrics)
+        .await
+        .into_iter()
+        .filter_map(|a| match a {
+            Answer::Metrics(id, m) => Some((id, *m)),
+            _ => None,
+        })
+        .collect();
+    snapshots.sort_by_key(|(id, _)| *id);
+    let shards: Vec<_> = snapshots.into_iter().map(|(_, m)| m).collect();
+    let mut r = Response::with_status(
+        Status::OK,
+        crate::http::Body::Owned(crate::metrics::render(&shards).into_bytes()),
+    );
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r
+}
+
 /// `GET /api/providers/health`: every provider feeds both scores and markets so far.
 pub(crate) async fn providers(shard: Rc<Shard>) -> Response {
     let health = merge_health(shard.all_provider_stats().await);

@@ -37,6 +37,11 @@ impl Api {
 }
 
 impl Service for Api {
+    fn record(&self, req: &Request<'_>, status: u16, elapsed: std::time::Duration) {
+        let route = routes::route_label(req.method, req.path);
+        self.shard.metrics.record(route, status, elapsed);
+    }
+
     fn call(&self, req: &Request<'_>) -> Reply {
         if req.method == Method::Options {
             return Reply::Ready(
@@ -66,6 +71,7 @@ impl Service for Api {
             Route::MarketsBySport => Reply::Ready(reads::markets(shard, param, req.query)),
             Route::MarketOdds => Reply::Ready(reads::market_odds(shard, param)),
             Route::OpenApi => Reply::Ready(openapi::response()),
+            Route::Metrics => Reply::Deferred(Box::pin(admin::metrics(shard.clone()))),
             Route::LiveWs => live::live(shard, req, param),
             Route::MarketsWs => live::markets(shard, req, param),
             Route::Health => Reply::Deferred(Box::pin(admin::health(shard.clone()))),

@@ -18,6 +18,7 @@ pub(crate) enum Route {
     OpenApi,
     LiveWs,
     MarketsWs,
+    Metrics,
 }
 
 /// (method, OpenAPI path template, route). Path segments in braces are parameters.
@@ -38,7 +39,21 @@ pub(crate) const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Get, "/openapi.json", Route::OpenApi),
     (Method::Get, "/live/{matchId}", Route::LiveWs),
     (Method::Get, "/markets/{sport}", Route::MarketsWs),
+    (Method::Get, "/metrics", Route::Metrics),
 ];
+
+/// The route template a request matched (`/api/scores/{matchId}`), as a metrics label.
+pub(crate) fn route_label(method: Method, path: &str) -> &'static str {
+    let method = if method == Method::Head {
+        Method::Get
+    } else {
+        method
+    };
+    ROUTES
+        .iter()
+        .find(|(m, template, _)| *m == method && match_template(template, path).is_some())
+        .map_or("unmatched", |(_, template, _)| template)
+}
 
 /// Result of matching a path.
 #[derive(Debug, PartialEq, Eq)]

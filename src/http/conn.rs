@@ -39,6 +39,9 @@ pub(crate) enum Reply {
 pub(crate) trait Service {
     /// Answers one request.
     fn call(&self, req: &Request<'_>) -> Reply;
+
+    /// Observes an answered request (metrics). Called after the response is ready.
+    fn record(&self, _req: &Request<'_>, _status: u16, _elapsed: Duration) {}
 }
 
 /// Connection settings, from `[http]`.
@@ -80,16 +83,19 @@ pub(crate) async fn serve<S: Service>(
                 Parse::Complete(req, used) => {
                     let keep_alive = req.keep_alive && !tracker.draining();
                     let head = req.method == Method::Head;
+                    let received_at = std::time::Instant::now();
                     let response = match service.call(&req) {
                         Reply::Ready(r) => r,
                         Reply::Deferred(f) => f.await,
                         Reply::Upgrade { accept, session } => {
+                            service.record(&req, 101, received_at.elapsed());
                             switching_protocols(&mut out, &accept);
                             start += used;
                             upgrade = Some(session);
                             break;
                         }
                     };
+                    service.record(&req, response.status.0, received_at.elapsed());
                     if head || response.body_bytes().len() < DIRECT_BODY {
                         with_date(|d| response.encode(&mut out, d, keep_alive, head));
                     } else {

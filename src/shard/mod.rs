@@ -83,6 +83,8 @@ pub(crate) struct Shard {
     pub tracker: Rc<Tracker>,
     /// This shard's WebSocket sessions.
     pub hub: Rc<crate::ws::Hub>,
+    /// Request counters and latency histogram.
+    pub metrics: crate::metrics::ShardMetrics,
     draining: Cell<bool>,
     /// (provider, provider event id) → owner shard, so routing skips name normalisation for
     /// events seen before. Bounded by [`routing::OWNER_CACHE_MAX`].
@@ -105,6 +107,7 @@ impl Shard {
             providers: RefCell::default(),
             tracker: Rc::default(),
             hub: Rc::new(crate::ws::Hub::new(id, sessions)),
+            metrics: Default::default(),
             draining: Cell::new(false),
             owner_cache: RefCell::default(),
         }
@@ -220,6 +223,23 @@ impl Shard {
                     .map(|t| t.status(self.id))
                     .collect(),
             ),
+            Query::Metrics => {
+                let mut m = crate::metrics::MetricsSnapshot {
+                    connections_open: self.tracker.open(),
+                    ws_sessions: self.hub.session_count(),
+                    ws_slow_dropped: self.hub.slow_dropped.get(),
+                    matches: self.view.borrow().len(),
+                    polls: self
+                        .providers
+                        .borrow()
+                        .iter()
+                        .map(|(p, s)| (p.clone(), (s.polls, s.failures)))
+                        .collect(),
+                    ..Default::default()
+                };
+                self.metrics.snapshot_into(&mut m);
+                Answer::Metrics(self.id, Box::new(m))
+            }
             Query::ProviderStats => {
                 Answer::Providers(self.providers.borrow().values().cloned().collect())
             }

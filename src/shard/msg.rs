@@ -38,6 +38,8 @@ pub(crate) enum Query {
     PollingTasks,
     /// Per-provider poll statistics of this shard's tasks.
     ProviderStats,
+    /// This shard's metrics.
+    Metrics,
     /// Change a task's interval, if this shard runs it.
     SetInterval {
         task_id: String,
@@ -50,6 +52,8 @@ pub(crate) enum Query {
 pub(crate) enum Answer {
     Tasks(Vec<TaskStatus>),
     Providers(Vec<ProviderStats>),
+    /// (shard id, its metrics).
+    Metrics(usize, Box<crate::metrics::MetricsSnapshot>),
     /// `Some(status)` if the task was found and updated.
     IntervalSet(Option<TaskStatus>),
 }

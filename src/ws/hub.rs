@@ -105,6 +105,11 @@ impl Hub {
         }
     }
 
+    /// Sessions on this shard.
+    pub fn session_count(&self) -> usize {
+        self.sessions[self.shard_id].load(Ordering::Relaxed)
+    }
+
     /// Whether shard `peer` has any session (so events are worth shipping there).
     pub fn has_sessions(&self, peer: usize) -> bool {
         self.sessions[peer].load(Ordering::Relaxed) > 0

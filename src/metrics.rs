@@ -1,0 +1,187 @@
+//! Prometheus metrics: plain per-shard counters (no atomics, no locks on the request path),
+//! merged from every shard when `/metrics` is scraped.
+
+use std::{
+    cell::{Cell, RefCell},
+    collections::BTreeMap,
+    fmt::Write,
+    time::Duration,
+};
+
+/// Upper bounds of the request latency histogram, in seconds.
+pub(crate) const LATENCY_BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
+
+/// One shard's counters.
+#[derive(Debug, Default)]
+pub(crate) struct ShardMetrics {
+    /// (route template, status) → requests.
+    requests: RefCell<BTreeMap<(&'static str, u16), u64>>,
+    /// Requests per latency bucket (last slot: above every bound).
+    latency: RefCell<[u64; LATENCY_BUCKETS.len() + 1]>,
+    latency_sum: Cell<Duration>,
+}
+
+/// A shard's metrics at scrape time (`Send`, crosses shards).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MetricsSnapshot {
+    pub requests: BTreeMap<(&'static str, u16), u64>,
+    pub latency: Vec<u64>,
+    pub latency_sum: Duration,
+    /// Gauges and counters kept elsewhere on the shard.
+    pub connections_open: usize,
+    pub ws_sessions: usize,
+    pub ws_slow_dropped: u64,
+    pub matches: usize,
+    /// provider → (polls, failures).
+    pub polls: BTreeMap<String, (u64, u64)>,
+}
+
+impl ShardMetrics {
+    /// Counts one answered request.
+    pub fn record(&self, route: &'static str, status: u16, elapsed: Duration) {
+        *self
+            .requests
+            .borrow_mut()
+            .entry((route, status))
+            .or_default() += 1;
+        let secs = elapsed.as_secs_f64();
+        let bucket = LATENCY_BUCKETS
+            .iter()
+            .position(|&b| secs <= b)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        self.latency.borrow_mut()[bucket] += 1;
+        self.latency_sum.set(self.latency_sum.get() + elapsed);
+    }
+
+    /// The request counters, for a snapshot.
+    pub fn snapshot_into(&self, s: &mut MetricsSnapshot) {
+        s.requests = self.requests.borrow().clone();
+        s.latency = self.latency.borrow().to_vec();
+        s.latency_sum = self.latency_sum.get();
+    }
+}
+
+/// A per-shard series: (name, type, help, value of a snapshot).
+type PerShard = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&MetricsSnapshot) -> f64,
+);
+
+/// Renders every shard's snapshot (index = shard id) in the Prometheus text format.
+pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    let mut requests: BTreeMap<(&str, u16), u64> = BTreeMap::new();
+    let mut latency = vec![0u64; LATENCY_BUCKETS.len() + 1];
+    let mut sum = Duration::ZERO;
+    let mut polls: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for s in shards {
+        for (k, v) in &s.requests {
+            *requests.entry(*k).or_default() += v;
+        }
+        for (total, v) in latency.iter_mut().zip(&s.latency) {
+            *total += v;
+        }
+        sum += s.latency_sum;
+        for (p, (n, f)) in &s.polls {
+            let e = polls.entry(p.as_str()).or_default();
+            e.0 += n;
+            e.1 += f;
+        }
+    }
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        out,
+        "# HELP inplay_http_requests_total HTTP requests answered, by route and status."
+    );
+    let _ = writeln!(out, "# TYPE inplay_http_requests_total counter");
+    for ((route, status), n) in &requests {
+        let _ = writeln!(
+            out,
+            "inplay_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP inplay_http_request_duration_seconds Time from a request's parse to its response."
+    );
+    let _ = writeln!(out, "# TYPE inplay_http_request_duration_seconds histogram");
+    let mut cumulative = 0;
+    for (bound, n) in LATENCY_BUCKETS.iter().zip(&latency) {
+        cumulative += n;
+        let _ = writeln!(
+            out,
+            "inplay_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
+        );
+    }
+    cumulative += latency[LATENCY_BUCKETS.len()];
+    let _ = writeln!(
+        out,
+        "inplay_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
+    );
+    let _ = writeln!(
+        out,
+        "inplay_http_request_duration_seconds_sum {}",
+        sum.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "inplay_http_request_duration_seconds_count {cumulative}"
+    );
+    let gauges: [PerShard; 4] = [
+        (
+            "inplay_http_connections_open",
+            "gauge",
+            "Open HTTP and WebSocket connections.",
+            |s| s.connections_open as f64,
+        ),
+        (
+            "inplay_ws_sessions",
+            "gauge",
+            "Open WebSocket sessions.",
+            |s| s.ws_sessions as f64,
+        ),
+        (
+            "inplay_ws_slow_consumers_total",
+            "counter",
+            "WebSocket sessions closed as slow consumers.",
+            |s| s.ws_slow_dropped as f64,
+        ),
+        (
+            "inplay_matches",
+            "gauge",
+            "Matches in the shard's read view.",
+            |s| s.matches as f64,
+        ),
+    ];
+    for (name, kind, help, value) in gauges {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        for (shard, s) in shards.iter().enumerate() {
+            let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {}", value(s));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP inplay_provider_polls_total Polls of each provider."
+    );
+    let _ = writeln!(out, "# TYPE inplay_provider_polls_total counter");
+    for (p, (n, _)) in &polls {
+        let _ = writeln!(out, "inplay_provider_polls_total{{provider=\"{p}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP inplay_provider_poll_failures_total Failed polls of each provider."
+    );
+    let _ = writeln!(out, "# TYPE inplay_provider_poll_failures_total counter");
+    for (p, (_, f)) in &polls {
+        let _ = writeln!(
+            out,
+            "inplay_provider_poll_failures_total{{provider=\"{p}\"}} {f}"
+        );
+    }
+    out
+}

@@ -1,0 +1,88 @@
+//! `/metrics`: valid Prometheus text, counters that move, every shard's numbers merged.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::TestServer;
+
+/// Parses the exposition: (series with labels → value), and the metric names with a `# TYPE`.
+fn parse(text: &str) -> (BTreeMap<String, f64>, BTreeSet<String>) {
+    let (mut series, mut typed) = (BTreeMap::new(), BTreeSet::new());
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut parts = rest.split(' ');
+            let name = parts.next().unwrap().to_owned();
+            let kind = parts.next().unwrap();
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            typed.insert(name);
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        let (key, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let name = key.split('{').next().unwrap();
+        assert!(
+            name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "{line}"
+        );
+        let base = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s).filter(|b| typed.contains(*b)))
+            .unwrap_or(name);
+        assert!(typed.contains(base), "{name} has no # TYPE");
+        series.insert(key.to_owned(), value);
+    }
+    (series, typed)
+}
+
+#[test]
+fn metrics_parse_and_counters_move() {
+    let server = TestServer::start(&[]);
+    common::wait_for_matches(&server, 1000);
+    for _ in 0..5 {
+        assert_eq!(server.get("/health").status, 200);
+    }
+    assert_eq!(server.get("/api/scores/nope").status, 404);
+    let r = server.get("/metrics");
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let (before, typed) = parse(&r.text());
+    for name in [
+        "inplay_http_requests_total",
+        "inplay_http_request_duration_seconds",
+        "inplay_http_connections_open",
+        "inplay_ws_sessions",
+        "inplay_matches",
+        "inplay_provider_polls_total",
+    ] {
+        assert!(typed.contains(name), "{name} missing");
+    }
+    let health = r#"inplay_http_requests_total{route="/health",status="200"}"#;
+    assert!(before[health] >= 5.0, "{before:?}");
+    assert!(
+        before[r#"inplay_http_requests_total{route="/api/scores/{matchId}",status="404"}"#] >= 1.0
+    );
+    assert!(before[r#"inplay_matches{shard="0"}"#] >= 1000.0);
+    assert!(before[r#"inplay_matches{shard="1"}"#] >= 1000.0);
+    assert!(before[r#"inplay_provider_polls_total{provider="demo-alpha"}"#] > 0.0);
+    let count = before["inplay_http_request_duration_seconds_count"];
+    assert!(count >= 6.0);
+    assert_eq!(
+        before[r#"inplay_http_request_duration_seconds_bucket{le="+Inf"}"#],
+        count
+    );
+
+    for _ in 0..3 {
+        server.get("/health");
+    }
+    let (after, _) = parse(&server.get("/metrics").text());
+    assert!(after[health] >= before[health] + 3.0);
+    assert!(after["inplay_http_request_duration_seconds_count"] > count);
+}
