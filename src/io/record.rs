@@ -1,0 +1,79 @@
+//! What the shards hand the I/O thread: history records for PostgreSQL, cache entries and
+//! publishes for Redis.
+//!
+//! Records are plain data (`Send`, serde) so the PostgreSQL writer can queue them, spill them to
+//! the on-disk journal as JSON lines and replay them later, unchanged.
+
+use serde::{Deserialize, Serialize};
+
+/// One row-to-be of history. Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub(crate) enum Record {
+    /// A match was seen for the first time, or its status changed: upserted into `matches`.
+    Match {
+        id: String,
+        sport: String,
+        league: String,
+        home: String,
+        away: String,
+        start_ms: i64,
+        status: String,
+        at_ms: i64,
+    },
+    /// A provider's own event id for a match: upserted into `provider_events` (the id map).
+    ProviderEvent {
+        provider: String,
+        provider_event_id: String,
+        match_id: String,
+        at_ms: i64,
+    },
+    /// The consensus score changed: appended to `live_scores` (the original's table).
+    Score {
+        match_id: String,
+        home: u32,
+        away: u32,
+        period: String,
+        status: String,
+        seq: u64,
+        at_ms: i64,
+    },
+    /// A market changed (prices, suspension, resumption): appended to `market_history`, and
+    /// the original's `markets` table is upserted with each selection's best price.
+    Market {
+        match_id: String,
+        /// `<matchId>:<type>[:<line>]`.
+        market_id: String,
+        sport: String,
+        /// `Home vs Away`, the original's `event` column.
+        event: String,
+        market_type: String,
+        line: Option<f64>,
+        /// `active` | `suspended` | `settled`.
+        status: String,
+        selections: Vec<SelectionPrice>,
+        seq: u64,
+        at_ms: i64,
+    },
+    /// A market's settlement appeared or changed: appended to `settlements`.
+    Settlement {
+        match_id: String,
+        market_id: String,
+        /// Agreed result per selection (`won` | `lost` | `void` | `push`).
+        results: Vec<(String, String)>,
+        confidence: f64,
+        /// Selections the providers disagree on.
+        conflicts: Vec<String>,
+        seq: u64,
+        at_ms: i64,
+    },
+}
+
+/// One selection's best price in a [`Record::Market`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SelectionPrice {
+    pub selection: String,
+    /// Best active decimal price, if any provider has one.
+    pub best: Option<f64>,
+    pub best_provider: Option<String>,
+}
