@@ -12,6 +12,9 @@ source scripts/memlock.sh
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+# Redis and PostgreSQL binaries for the throwaway instances integration tests start.
+scripts/deps.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -8,6 +8,7 @@ mod clock;
 mod config;
 mod error;
 mod http;
+mod io;
 mod logging;
 mod metrics;
 mod polling;
@@ -83,10 +84,17 @@ fn run() -> Result<(), StartError> {
     warn_unbuilt(&config);
 
     let started_at = clock::now();
-    let mut shard_config = shard_config(&config, reservation.addr, started_at);
+    let (demo, weights) = demo_setup(&config, started_at);
+    let (io_handle, io_parts) = io_channels(&config, demo.as_ref());
+    let mut shard_config = shard_config(&config, reservation.addr, started_at, io_handle);
+    shard_config.demo = demo;
+    shard_config.weights = Arc::new(weights);
     shard_config.draining_shards = Arc::new(std::sync::atomic::AtomicUsize::new(cpus.len()));
-    shard_config.ws_sessions = (0..cpus.len()).map(|_| Default::default()).collect();
+    let ws_sessions: Arc<[std::sync::atomic::AtomicUsize]> =
+        (0..cpus.len()).map(|_| Default::default()).collect();
+    shard_config.ws_sessions = ws_sessions.clone();
     let shards = shard::start_shards(shard_config, &cpus)?;
+    let io_thread = io::spawn(io_parts, shards.inboxes(), ws_sessions)?;
     drop(reservation);
     info!(addr = %shards.addr, shards = cpus.len(), cpus = ?cpus, demo = config.demo.enabled, "Listening");
 
@@ -106,6 +114,7 @@ fn run() -> Result<(), StartError> {
         }
     });
     shards.drain_and_join();
+    io_thread.stop_and_join();
     info!("Stopped");
     Ok(())
 }
@@ -141,27 +150,42 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
 /// Says so when configuration asks for parts this build does not have yet, instead of
 /// pretending to use them.
 fn warn_unbuilt(config: &Config) {
-    if !config.redis.url.is_empty() {
-        warn!(
-            "Redis is configured, but this build has no Redis client yet: serving from memory only"
-        );
-    }
     if config.postgres.enabled {
         warn!("PostgreSQL is enabled, but this build has no PostgreSQL writer yet: history is not persisted");
     }
 }
 
-fn shard_config(
-    config: &Config,
-    addr: std::net::SocketAddr,
-    started_at: inplay_core::Timestamp,
-) -> ShardConfig {
-    let mut aliases = AliasTable::builtin();
-    for (sport, table) in &config.identity.aliases {
-        for (alias, canonical) in table {
-            aliases.add(sport, alias, canonical);
-        }
-    }
+/// The channels to the I/O thread, and the polling leases (one per demo league).
+fn io_channels(config: &Config, demo: Option<&DemoSetup>) -> (io::IoHandle, io::IoParts) {
+    let r = &config.redis;
+    let redis = (!r.url.is_empty()).then(|| io::RedisSettings {
+        url: r.url.clone(),
+        lease: r.lease,
+    });
+    let groups = demo.map_or_else(Vec::new, |d| {
+        d.world
+            .leagues()
+            .iter()
+            .map(|l| io::Leases::group(l.sport, l.league))
+            .collect()
+    });
+    let ttls = io::CacheTtls {
+        score: r.score_ttl,
+        markets: r.markets_ttl,
+        market: r.market_ttl,
+        settlement: r.settlement_ttl,
+    };
+    io::channels(
+        io::IoSettings { redis },
+        ttls,
+        r.markets_refresh,
+        io::node_id(&r.node_id),
+        groups,
+    )
+}
+
+/// The demo world (when on) and the provider weights it implies.
+fn demo_setup(config: &Config, started_at: inplay_core::Timestamp) -> (Option<DemoSetup>, Weights) {
     let mut weights = Weights::new(0.5);
     let demo = config.demo.enabled.then(|| {
         let world = demo::World::new(demo::DemoConfig {
@@ -177,6 +201,21 @@ fn shard_config(
             interval: config.polling.demo_interval,
         }
     });
+    (demo, weights)
+}
+
+fn shard_config(
+    config: &Config,
+    addr: std::net::SocketAddr,
+    started_at: inplay_core::Timestamp,
+    io: io::IoHandle,
+) -> ShardConfig {
+    let mut aliases = AliasTable::builtin();
+    for (sport, table) in &config.identity.aliases {
+        for (alias, canonical) in table {
+            aliases.add(sport, alias, canonical);
+        }
+    }
     let http = &config.http;
     ShardConfig {
         addr,
@@ -193,14 +232,14 @@ fn shard_config(
         max_connections: http.max_connections_per_shard,
         shutdown_grace: config.server.shutdown_grace,
         io_memory: config.server.io_memory_kib * 1024,
-        demo,
+        demo: None,
         min_interval: config.polling.min_interval,
         start_window_ms: config.identity.start_window.as_millis() as i64,
         retain_finished: config.identity.retain_finished,
         markets_default_limit: config.markets.default_limit,
         markets_max_limit: config.markets.max_limit,
         aliases: Arc::new(aliases),
-        weights: Arc::new(weights),
+        weights: Arc::new(Weights::new(0.5)),
         polling_config: Arc::new(config.polling.to_json()),
         started_at,
         draining_shards: Arc::default(),
@@ -211,5 +250,6 @@ fn shard_config(
             idle_timeout: config.websocket.idle_timeout,
         },
         ws_sessions: Arc::default(),
+        io,
     }
 }

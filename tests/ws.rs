@@ -3,47 +3,15 @@
 
 mod common;
 
-use std::{
-    net::TcpStream,
-    time::{Duration, Instant},
+use std::time::{Duration, Instant};
+
+use common::{
+    wait_for_matches,
+    wsclient::{connect, next_json, read_timed_out, Ws},
+    TestServer,
 };
-
-use common::{wait_for_matches, TestServer};
 use serde_json::Value;
-use tungstenite::{stream::MaybeTlsStream, Message, WebSocket};
-
-type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
-
-fn connect(server: &TestServer, path: &str) -> Ws {
-    let (ws, resp) =
-        tungstenite::connect(format!("ws://{}{path}", server.addr)).expect("ws connect");
-    assert_eq!(resp.status(), 101);
-    if let MaybeTlsStream::Plain(s) = ws.get_ref() {
-        s.set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-    }
-    ws
-}
-
-/// Next JSON text message within `timeout` (None if none arrived).
-fn next_json(ws: &mut Ws, timeout: Duration) -> Option<Value> {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        match ws.read() {
-            Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).expect("text is JSON")),
-            Ok(_) => {}
-            Err(e) if read_timed_out(&e) => {}
-            Err(e) => panic!("ws error: {e}"),
-        }
-    }
-    None
-}
-
-/// A read that found nothing within the socket's read timeout (not an error).
-fn read_timed_out(e: &tungstenite::Error) -> bool {
-    matches!(e, tungstenite::Error::Io(io)
-        if matches!(io.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
-}
+use tungstenite::Message;
 
 /// Reads until the server's close frame (up to 5 s) and returns its code.
 fn close_code(ws: &mut Ws) -> Option<u16> {

@@ -20,7 +20,8 @@ pub(crate) async fn health(shard: Rc<Shard>) -> Response {
     let providers = merge_health(shard.all_provider_stats().await);
     let tasks = shard.all_tasks().await;
     let down = providers.iter().filter(|p| p.status == "down").count();
-    let status = if providers.is_empty() || down < providers.len() {
+    let io = &shard.config.io;
+    let status = if (providers.is_empty() || down < providers.len()) && !io.degraded() {
         "ok"
     } else {
         "degraded"
@@ -34,6 +35,7 @@ pub(crate) async fn health(shard: Rc<Shard>) -> Response {
         "matches": shard.view.borrow().len(),
         "providers": providers,
         "polling": tasks,
+        "io": io.health(),
     }))
 }
 
@@ -50,10 +52,9 @@ pub(crate) async fn metrics(shard: Rc<Shard>) -> Response {
         .collect();
     snapshots.sort_by_key(|(id, _)| *id);
     let shards: Vec<_> = snapshots.into_iter().map(|(_, m)| m).collect();
-    let mut r = Response::with_status(
-        Status::OK,
-        crate::http::Body::Owned(crate::metrics::render(&shards).into_bytes()),
-    );
+    let mut text = crate::metrics::render(&shards);
+    shard.config.io.write_metrics(&mut text);
+    let mut r = Response::with_status(Status::OK, crate::http::Body::Owned(text.into_bytes()));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r
 }

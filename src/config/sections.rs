@@ -142,12 +142,32 @@ pub struct MarketsConfig {
     pub max_limit: usize,
 }
 
-/// `[redis]`: optional cache and pub/sub.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `[redis]`: optional cache, pub/sub and polling leases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisConfig {
     /// Connection URL; empty = Redis off.
     pub url: String,
+    /// This node's name in leases and published messages; empty = `<hostname>-<pid>`.
+    pub node_id: String,
+    /// TTL of `score:<matchId>`.
+    #[serde(rename = "score_ttl_ms", with = "ms")]
+    pub score_ttl: Duration,
+    /// TTL of `markets:<sport>[:<league>]`.
+    #[serde(rename = "markets_ttl_ms", with = "ms")]
+    pub markets_ttl: Duration,
+    /// TTL of `market:<marketId>` (market state for bet validation).
+    #[serde(rename = "market_ttl_ms", with = "ms")]
+    pub market_ttl: Duration,
+    /// TTL of `settlement:<marketId>`.
+    #[serde(rename = "settlement_ttl_ms", with = "ms")]
+    pub settlement_ttl: Duration,
+    /// How often changed `markets:<sport>[:<league>]` lists are re-written.
+    #[serde(rename = "markets_refresh_ms", with = "ms")]
+    pub markets_refresh: Duration,
+    /// Lifetime of a polling-task lease; renewed every third of it.
+    #[serde(rename = "lease_ms", with = "ms")]
+    pub lease: Duration,
 }
 
 /// `[postgres]`: optional history store.
@@ -320,6 +340,21 @@ impl Default for MarketsConfig {
         Self {
             default_limit: 50,
             max_limit: 500,
+        }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            node_id: String::new(),
+            score_ttl: Duration::from_secs(1),
+            markets_ttl: Duration::from_secs(30),
+            market_ttl: Duration::from_secs(5),
+            settlement_ttl: Duration::from_secs(3600),
+            markets_refresh: Duration::from_secs(1),
+            lease: Duration::from_secs(5),
         }
     }
 }

@@ -17,6 +17,8 @@ pub(crate) struct PollTask {
     pub last_run: Cell<Option<Timestamp>>,
     pub next_run: Cell<Option<Timestamp>>,
     pub running: Cell<bool>,
+    /// Whether another node holds this task's lease, so this node does not poll it now.
+    pub standby: Cell<bool>,
     /// Wakes the task's sleep when its interval changes, so a new interval applies at once.
     pub wake_tx: async_channel::Sender<()>,
     pub wake_rx: async_channel::Receiver<()>,
@@ -35,6 +37,8 @@ pub(crate) struct TaskStatus {
     pub last_run: Option<String>,
     pub next_run: Option<String>,
     pub running: bool,
+    /// Another node holds the lease of this task's league (several nodes on one Redis).
+    pub standby: bool,
     pub shard: usize,
 }
 
@@ -51,6 +55,7 @@ impl PollTask {
             last_run: Cell::new(None),
             next_run: Cell::new(None),
             running: Cell::new(false),
+            standby: Cell::new(false),
             wake_tx,
             wake_rx,
         }
@@ -73,6 +78,7 @@ impl PollTask {
             last_run: self.last_run.get().map(Timestamp::to_iso),
             next_run: self.next_run.get().map(Timestamp::to_iso),
             running: self.running.get(),
+            standby: self.standby.get(),
             shard,
         }
     }

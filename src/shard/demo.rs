@@ -67,7 +67,15 @@ async fn run(
     // Spread the tasks' first runs evenly over one interval, so they do not all poll in the
     // same instant every interval (one burst of every league's work at once).
     sleep(task.interval.get().mul_f64(phase)).await;
+    let group = crate::io::Leases::group(league.sport, league.league);
     while !shard.draining() {
+        if !shard.config.io.leases.holds(&group) {
+            // Another node polls this league (Redis lease); check again next interval.
+            task.standby.set(true);
+            sleep(task.interval.get()).await;
+            continue;
+        }
+        task.standby.set(false);
         let started = clock::now();
         task.running.set(true);
         task.last_run.set(Some(started));

@@ -5,6 +5,8 @@
 //! through their inboxes.
 
 mod demo;
+mod io_out;
+mod lists;
 mod msg;
 mod outbox;
 mod owner;
@@ -61,6 +63,8 @@ pub(crate) struct ShardConfig {
     pub ws: crate::ws::WsConfig,
     /// WebSocket sessions per shard (owners ship events only where there are some).
     pub ws_sessions: Arc<[std::sync::atomic::AtomicUsize]>,
+    /// The way to the I/O thread (Redis, PostgreSQL) and the polling leases.
+    pub io: crate::io::IoHandle,
     /// Shards still draining connections. A shard keeps answering its peers until this is 0,
     /// because a peer's in-flight request may still need it (a routed query).
     pub draining_shards: Arc<std::sync::atomic::AtomicUsize>,
@@ -78,6 +82,8 @@ pub(crate) struct Shard {
     pub view: RefCell<ViewStore>,
     owned: RefCell<Owned>,
     outbox: Rc<Outbox>,
+    /// Cache writes, publishes and history records for the I/O thread.
+    io_out: Rc<io_out::IoOut>,
     pub tasks: RefCell<Vec<Rc<PollTask>>>,
     pub providers: RefCell<HashMap<String, ProviderStats>>,
     pub tracker: Rc<Tracker>,
@@ -99,6 +105,7 @@ impl Shard {
             id,
             nr_shards,
             owned: RefCell::new(Owned::new(config.start_window_ms)),
+            io_out: Rc::new(io_out::IoOut::new(config.io.clone())),
             config,
             outbox: Rc::new(Outbox::new(nr_shards)),
             inboxes,
@@ -138,6 +145,10 @@ impl Shard {
         })
         .detach();
         spawn_local(self.clone().evict_loop()).detach();
+        spawn_local(self.io_out.clone().run_sender()).detach();
+        if self.id == 0 {
+            spawn_local(lists::cache_loop(self.clone())).detach();
+        }
         demo::spawn_tasks(&self);
         let accept = spawn_local(self.clone().accept_loop(listener));
 
@@ -152,6 +163,7 @@ impl Shard {
             sleep(Duration::from_millis(10)).await;
         }
         info!(shard = self.id, left = self.tracker.open(), "Drained");
+        self.io_out.flush().await; // history of the last changes goes out before the exit
         use std::sync::atomic::Ordering;
         self.config.draining_shards.fetch_sub(1, Ordering::AcqRel);
         let deadline = deadline + Duration::from_millis(500);
@@ -288,7 +300,7 @@ impl Shard {
         let (renders, events) =
             self.owned
                 .borrow_mut()
-                .apply(batch, &cfg.aliases, &cfg.weights, now);
+                .apply(batch, &cfg.aliases, &cfg.weights, &self.io_out, now);
         {
             let mut view = self.view.borrow_mut();
             for r in renders {

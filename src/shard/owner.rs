@@ -14,14 +14,15 @@ use inplay_core::{
     MarketKey, MatchId, Observation, Timestamp,
 };
 
+use super::io_out::IoOut;
 use crate::{
     view::{render, MatchRender},
     ws::{self, Event},
 };
 
-/// What changed in one match during a batch: its changed markets (to re-render) and every
-/// change with its sequence number (to publish).
-type Dirty = (Vec<MarketKey>, Vec<(u64, ChangeKind)>);
+/// What changed in one match during a batch: its changed markets (to re-render), every change
+/// with its sequence number (to publish), and whether the match is new.
+type Dirty = (Vec<MarketKey>, Vec<(u64, ChangeKind)>, bool);
 
 /// One shard's owned matches.
 #[derive(Debug)]
@@ -49,6 +50,7 @@ impl Owned {
         batch: &[Observation],
         aliases: &AliasTable,
         weights: &Weights,
+        io: &IoOut,
         now: Timestamp,
     ) -> (Vec<Arc<MatchRender>>, Vec<Event>) {
         // Changed matches, with the markets that changed in each and the changes themselves.
@@ -60,10 +62,16 @@ impl Owned {
                 Resolution::Created(info) => {
                     let id = info.id.clone();
                     self.states.insert(id.clone(), MatchState::new(info));
-                    dirty.entry(id.clone()).or_default();
+                    dirty.entry(id.clone()).or_default().2 = true;
                     id
                 }
             };
+            io.observed(
+                obs.provider.as_str(),
+                &obs.event.provider_event_id,
+                id.as_str(),
+                now,
+            );
             if self.registry.near_miss_total() > misses_before {
                 if let Some(m) = self.registry.near_misses().last() {
                     // Reported, never merged by guess: an alias in [identity.aliases] fixes it.
@@ -87,7 +95,7 @@ impl Owned {
             if changes.is_empty() {
                 continue;
             }
-            let (markets, kinds) = dirty.entry(id).or_default();
+            let (markets, kinds, _) = dirty.entry(id).or_default();
             for change in changes {
                 match &change.kind {
                     ChangeKind::Score => {}
@@ -105,7 +113,7 @@ impl Owned {
         }
         let mut out = Vec::with_capacity(dirty.len());
         let mut events = Vec::new();
-        for (id, (changed, kinds)) in dirty {
+        for (id, (changed, kinds, created)) in dirty {
             let Some(state) = self.states.get(&id) else {
                 continue;
             };
@@ -115,7 +123,9 @@ impl Owned {
                 &changed,
                 now,
             ));
-            events.extend(ws::event::events(state, &fresh, &kinds, now));
+            let fresh_events = ws::event::events(state, &fresh, &kinds, now);
+            io.changed(state, &fresh, &kinds, &fresh_events, created, now);
+            events.extend(fresh_events);
             self.renders.insert(id, fresh.clone());
             out.push(fresh);
         }

@@ -17,6 +17,7 @@ pub(crate) struct ShardSetHandle {
     /// Where the shards listen (the real port when 0 was asked for).
     pub addr: SocketAddr,
     drain_txs: Vec<async_channel::Sender<()>>,
+    inboxes: Vec<async_channel::Sender<super::ShardMsg>>,
     handles: Vec<ExecutorJoinHandle<()>>,
 }
 
@@ -80,11 +81,17 @@ pub(crate) fn start_shards(
     Ok(ShardSetHandle {
         addr: config.addr,
         drain_txs,
+        inboxes: inbox_txs,
         handles,
     })
 }
 
 impl ShardSetHandle {
+    /// Every shard's inbox, indexed by shard id.
+    pub fn inboxes(&self) -> Vec<async_channel::Sender<super::ShardMsg>> {
+        self.inboxes.clone()
+    }
+
     /// Asks every shard to drain, then waits for them all to stop.
     pub fn drain_and_join(self) {
         for tx in &self.drain_txs {

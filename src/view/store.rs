@@ -144,6 +144,20 @@ impl ViewStore {
         self.matches.len()
     }
 
+    /// Bumped whenever any match changes.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Every (sport, league) with an open match.
+    pub fn open_leagues(&self) -> BTreeSet<(Box<str>, Box<str>)> {
+        self.open_by_sport
+            .values()
+            .flat_map(|set| set.iter().filter_map(|(_, id)| self.matches.get(id)))
+            .map(|m| (m.sport.clone(), m.league.clone()))
+            .collect()
+    }
+
     /// Whether any match of `sport` is known (open or not).
     pub fn has_sport(&self, sport: &str) -> bool {
         self.open_by_sport.contains_key(sport) || self.matches.values().any(|m| &*m.sport == sport)

@@ -1,6 +1,9 @@
 //! Test harness: boots the real `inplay` binary on 127.0.0.1 port 0 and speaks raw HTTP/1.1.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod redis;
+pub mod wsclient;
+
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{SocketAddr, TcpStream},
@@ -272,4 +275,12 @@ pub fn wait_for_matches(server: &TestServer, n: usize) -> serde_json::Value {
     server.wait_for("/api/matches", Duration::from_secs(20), |v| {
         v.as_array().is_some_and(|a| a.len() >= n)
     })
+}
+
+/// A port nothing listens on right now (for throwaway services).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
 }
