@@ -248,6 +248,8 @@ fn shard_config(
             max_message_bytes: config.websocket.max_message_bytes,
             ping_interval: config.websocket.ping_interval,
             idle_timeout: config.websocket.idle_timeout,
+            history_bytes: config.websocket.history_bytes,
+            max_subscriptions: config.websocket.max_subscriptions,
         },
         ws_sessions: Arc::default(),
         io,

@@ -34,6 +34,8 @@ pub(crate) struct MetricsSnapshot {
     pub ws_sessions: usize,
     pub ws_slow_dropped: u64,
     pub matches: usize,
+    /// Bytes held for `/ws` recovery.
+    pub history_bytes: usize,
     /// provider → (polls, failures).
     pub polls: BTreeMap<String, (u64, u64)>,
 }
@@ -131,7 +133,7 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
         out,
         "inplay_http_request_duration_seconds_count {cumulative}"
     );
-    let gauges: [PerShard; 4] = [
+    let gauges: [PerShard; 5] = [
         (
             "inplay_http_connections_open",
             "gauge",
@@ -149,6 +151,12 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             "counter",
             "WebSocket sessions closed as slow consumers.",
             |s| s.ws_slow_dropped as f64,
+        ),
+        (
+            "inplay_ws_history_bytes",
+            "gauge",
+            "Bytes of recent change frames held for WS /ws recovery.",
+            |s| s.history_bytes as f64,
         ),
         (
             "inplay_matches",

@@ -1,7 +1,7 @@
 //! The WebSocket endpoints' handshakes: validate the upgrade, then hand the connection to a
 //! session on this shard.
 
-use std::rc::Rc;
+use std::{future::Future, pin::Pin, rc::Rc};
 
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use inplay_core::MatchId;
@@ -9,8 +9,12 @@ use inplay_core::MatchId;
 use crate::{
     http::{query_pairs, Reply, Request, Response, Status},
     shard::Shard,
-    ws::{session, Topic},
+    ws::{mux::Mux, session, Topic},
 };
+use glommio::net::TcpStream;
+
+/// A WebSocket session, started once the handshake is answered.
+type SessionFuture = Pin<Box<dyn Future<Output = ()>>>;
 
 /// `WS /live/:matchId`: every change of one match. Any well-formed id may be watched, as in
 /// the original service (a match may appear after its subscribers).
@@ -39,7 +43,21 @@ pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str) -> Repl
     upgrade(shard, req, topic)
 }
 
-fn valid_name(s: &str) -> bool {
+/// `WS /ws`: many subscriptions on one connection, with snapshots and recovery.
+pub(crate) fn mux(shard: &Rc<Shard>, req: &Request<'_>) -> Reply {
+    let shard = shard.clone();
+    upgrade_with(req, move |stream| {
+        Box::pin(async move {
+            let config = shard.config.ws;
+            let (queue, queue_rx) = session::queue(&config);
+            let handler = Mux::new(shard.clone(), queue);
+            session::run(stream, handler, queue_rx, config, || shard.draining()).await;
+        })
+    })
+}
+
+/// Whether a path or message names a match, sport or league in the accepted alphabet.
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
         && s.bytes()
@@ -47,6 +65,22 @@ fn valid_name(s: &str) -> bool {
 }
 
 fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic) -> Reply {
+    let shard = shard.clone();
+    upgrade_with(req, move |stream| {
+        Box::pin(async move {
+            let config = shard.config.ws;
+            let (queue, queue_rx) = session::queue(&config);
+            let handler = session::OneTopic::join(shard.hub.clone(), topic, queue);
+            session::run(stream, handler, queue_rx, config, || shard.draining()).await;
+        })
+    })
+}
+
+/// Validates the handshake and hands the upgraded stream to `session`.
+fn upgrade_with(
+    req: &Request<'_>,
+    session: impl FnOnce(TcpStream) -> SessionFuture + 'static,
+) -> Reply {
     if !req.upgrade_websocket {
         let msg = "this endpoint speaks WebSocket: send Upgrade: websocket";
         return Reply::Ready(
@@ -68,16 +102,8 @@ fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic) -> Reply {
             "missing or invalid Sec-WebSocket-Key",
         ));
     };
-    let accept = derive_accept_key(key);
-    let shard = shard.clone();
     Reply::Upgrade {
-        accept,
-        session: Box::new(move |stream| {
-            Box::pin(async move {
-                let hub = shard.hub.clone();
-                let config = shard.config.ws;
-                session::run(stream, topic, hub, config, || shard.draining()).await;
-            })
-        }),
+        accept: derive_accept_key(key),
+        session: Box::new(session),
     }
 }

@@ -15,6 +15,7 @@ use std::rc::Rc;
 use futures_lite::AsyncWriteExt;
 use glommio::net::TcpStream;
 
+pub(crate) use live::valid_name;
 #[cfg(test)]
 pub(crate) use routes::ROUTES;
 
@@ -74,6 +75,7 @@ impl Service for Api {
             Route::Metrics => Reply::Deferred(Box::pin(admin::metrics(shard.clone()))),
             Route::LiveWs => live::live(shard, req, param),
             Route::MarketsWs => live::markets(shard, req, param),
+            Route::MuxWs => live::mux(shard, req),
             Route::Health => Reply::Deferred(Box::pin(admin::health(shard.clone()))),
             Route::ProvidersHealth => Reply::Deferred(Box::pin(admin::providers(shard.clone()))),
             Route::PollingStatus => Reply::Deferred(Box::pin(admin::polling_status(shard.clone()))),

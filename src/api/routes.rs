@@ -18,6 +18,7 @@ pub(crate) enum Route {
     OpenApi,
     LiveWs,
     MarketsWs,
+    MuxWs,
     Metrics,
 }
 
@@ -39,6 +40,7 @@ pub(crate) const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Get, "/openapi.json", Route::OpenApi),
     (Method::Get, "/live/{matchId}", Route::LiveWs),
     (Method::Get, "/markets/{sport}", Route::MarketsWs),
+    (Method::Get, "/ws", Route::MuxWs),
     (Method::Get, "/metrics", Route::Metrics),
 ];
 

@@ -106,6 +106,8 @@ pub(super) static KEYS: &[Key] = &[
     key("websocket", "max_message_bytes", int(128, 16 << 20)),
     key("websocket", "ping_interval_ms", Kind::Ms { min: 100 }),
     key("websocket", "idle_timeout_ms", Kind::Ms { min: 100 }),
+    key("websocket", "history_bytes", int(0, 1 << 30)),
+    key("websocket", "max_subscriptions", int(1, 1_000_000)),
     legacy("log", "level", Kind::LogLevel, "LOG_LEVEL"),
     key("log", "format", Kind::OneOf(&["json", "pretty"])),
     key("demo", "enabled", Kind::Bool),

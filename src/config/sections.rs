@@ -243,6 +243,10 @@ pub struct WebSocketConfig {
     /// A client that sends nothing (not even a pong) for this long is closed (1001).
     #[serde(rename = "idle_timeout_ms", with = "ms")]
     pub idle_timeout: Duration,
+    /// Bytes of recent change frames each shard keeps for `/ws` recovery (0 = none).
+    pub history_bytes: usize,
+    /// Most subscriptions (matches, sports) one `/ws` connection may hold.
+    pub max_subscriptions: usize,
 }
 
 impl Default for WebSocketConfig {
@@ -252,6 +256,8 @@ impl Default for WebSocketConfig {
             max_message_bytes: 64 * 1024,
             ping_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(90),
+            history_bytes: 8 << 20,
+            max_subscriptions: 1000,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! through their inboxes.
 
 mod demo;
+pub(crate) mod history;
 mod io_out;
 mod lists;
 mod msg;
@@ -104,7 +105,7 @@ impl Shard {
         Self {
             id,
             nr_shards,
-            owned: RefCell::new(Owned::new(config.start_window_ms)),
+            owned: RefCell::new(Owned::new(config.start_window_ms, config.ws.history_bytes)),
             io_out: Rc::new(io_out::IoOut::new(config.io.clone())),
             config,
             outbox: Rc::new(Outbox::new(nr_shards)),
@@ -241,6 +242,7 @@ impl Shard {
                     ws_sessions: self.hub.session_count(),
                     ws_slow_dropped: self.hub.slow_dropped.get(),
                     matches: self.view.borrow().len(),
+                    history_bytes: self.owned.borrow().history_bytes(),
                     polls: self
                         .providers
                         .borrow()
@@ -255,6 +257,11 @@ impl Shard {
             Query::ProviderStats => {
                 Answer::Providers(self.providers.borrow().values().cloned().collect())
             }
+            Query::Recover {
+                match_id,
+                epoch,
+                after,
+            } => Answer::Recovered(self.owned.borrow().recover(&match_id, &epoch, after)),
             Query::SetInterval { task_id, interval } => {
                 let tasks = self.tasks.borrow();
                 let task = tasks.iter().find(|t| t.id == task_id);
@@ -265,6 +272,20 @@ impl Shard {
                 }))
             }
         }
+    }
+
+    /// Asks one shard (this one directly); `None` if it has stopped.
+    pub async fn ask(&self, shard: usize, q: Query) -> Option<Answer> {
+        if shard == self.id {
+            return Some(self.answer(q));
+        }
+        let (tx, rx) = oneshot::channel();
+        self.inboxes
+            .get(shard)?
+            .send(ShardMsg::Query(q, tx))
+            .await
+            .ok()?;
+        rx.await.ok()
     }
 
     /// Asks every shard (this one directly) and collects the answers.

@@ -40,6 +40,12 @@ pub(crate) enum Query {
     ProviderStats,
     /// This shard's metrics.
     Metrics,
+    /// The changes of a match after `(epoch, after)`, from its owner's history.
+    Recover {
+        match_id: MatchId,
+        epoch: String,
+        after: u64,
+    },
     /// Change a task's interval, if this shard runs it.
     SetInterval {
         task_id: String,
@@ -56,4 +62,6 @@ pub(crate) enum Answer {
     Metrics(usize, Box<crate::metrics::MetricsSnapshot>),
     /// `Some(status)` if the task was found and updated.
     IntervalSet(Option<TaskStatus>),
+    /// What the owner's history holds for a [`Query::Recover`].
+    Recovered(super::history::Recovery),
 }

@@ -14,7 +14,10 @@ use inplay_core::{
     MarketKey, MatchId, Observation, Timestamp,
 };
 
-use super::io_out::IoOut;
+use super::{
+    history::{History, Recovery},
+    io_out::IoOut,
+};
 use crate::{
     view::{render, MatchRender},
     ws::{self, Event},
@@ -31,16 +34,36 @@ pub(crate) struct Owned {
     states: HashMap<MatchId, MatchState>,
     /// The last render of each match, whose unchanged market pieces the next render reuses.
     renders: HashMap<MatchId, Arc<MatchRender>>,
+    /// Each match's epoch: the hex millisecond this shard created it.
+    epochs: HashMap<MatchId, Arc<str>>,
+    /// Recent change frames, for `/ws` recovery.
+    history: History,
 }
 
 impl Owned {
-    /// No matches yet; `window_ms` is the start-time tolerance of identity matching.
-    pub fn new(window_ms: i64) -> Self {
+    /// No matches yet; `window_ms` is the start-time tolerance of identity matching,
+    /// `history_bytes` the recovery history's budget.
+    pub fn new(window_ms: i64, history_bytes: usize) -> Self {
         Self {
             registry: Registry::new(window_ms),
             states: HashMap::new(),
             renders: HashMap::new(),
+            epochs: HashMap::new(),
+            history: History::new(history_bytes),
         }
+    }
+
+    /// The changes of `id` a client at `(epoch, after)` missed, if they are all still held.
+    pub fn recover(&self, id: &MatchId, epoch: &str, after: u64) -> Recovery {
+        match (self.states.get(id), self.epochs.get(id)) {
+            (Some(state), Some(e)) if **e == *epoch => self.history.since(id, after, state.seq()),
+            _ => Recovery::Lost,
+        }
+    }
+
+    /// Bytes held by the recovery history.
+    pub fn history_bytes(&self) -> usize {
+        self.history.bytes()
     }
 
     /// Applies a batch. Returns a fresh render of every match that changed, and the change
@@ -62,6 +85,8 @@ impl Owned {
                 Resolution::Created(info) => {
                     let id = info.id.clone();
                     self.states.insert(id.clone(), MatchState::new(info));
+                    let epoch = format!("{:x}", now.millis());
+                    self.epochs.insert(id.clone(), epoch.into());
                     dirty.entry(id.clone()).or_default().2 = true;
                     id
                 }
@@ -117,13 +142,13 @@ impl Owned {
             let Some(state) = self.states.get(&id) else {
                 continue;
             };
-            let fresh = Arc::new(render(
-                state,
-                self.renders.get(&id).map(|r| &**r),
-                &changed,
-                now,
-            ));
+            let mut fresh = render(state, self.renders.get(&id).map(|r| &**r), &changed, now);
+            fresh.epoch = self.epochs.get(&id).cloned().unwrap_or_default();
+            let fresh = Arc::new(fresh);
             let fresh_events = ws::event::events(state, &fresh, &kinds, now);
+            for e in &fresh_events {
+                self.history.push(&e.match_id, e.seq, &e.frame);
+            }
             io.changed(state, &fresh, &kinds, &fresh_events, created, now);
             events.extend(fresh_events);
             self.renders.insert(id, fresh.clone());
@@ -147,6 +172,8 @@ impl Owned {
             self.states.remove(id);
             self.renders.remove(id);
             self.registry.forget(id);
+            self.epochs.remove(id);
+            self.history.forget(id);
         }
         expired
     }

@@ -31,6 +31,11 @@ pub(crate) struct MatchRender {
     pub summary: Vec<u8>,
     /// Markets in display order.
     pub markets: Vec<MarketPiece>,
+    /// The match's sequence number at this render (its last change).
+    pub seq: u64,
+    /// The stream `seq` counts in: new whenever the owner (re)creates the match, so a client
+    /// holding `(epoch, seq)` can tell a restart from a gap. Set by the owner.
+    pub epoch: Arc<str>,
 }
 
 /// One market, rendered.
@@ -168,6 +173,8 @@ pub(crate) fn render(
         score: serde_json::to_vec(&score_json).unwrap_or_default(),
         summary: serde_json::to_vec(&summary).unwrap_or_default(),
         markets,
+        seq: state.seq(),
+        epoch: Arc::from(""),
     }
 }
 

@@ -37,6 +37,16 @@ pub(crate) struct MatchView {
 }
 
 impl MatchView {
+    /// The match's seq at this render.
+    pub fn seq(&self) -> u64 {
+        self.render.seq
+    }
+
+    /// The stream its seq counts in.
+    pub fn epoch(&self) -> &str {
+        &self.render.epoch
+    }
+
     /// `GET /api/matches/:matchId`: `{"score": …, "markets": […]}`, assembled from the pieces.
     pub fn detail(&self) -> Vec<u8> {
         let markets: usize = self.render.markets.iter().map(|m| m.body.len() + 1).sum();
@@ -155,6 +165,20 @@ impl ViewStore {
             .values()
             .flat_map(|set| set.iter().filter_map(|(_, id)| self.matches.get(id)))
             .map(|m| (m.sport.clone(), m.league.clone()))
+            .collect()
+    }
+
+    /// Open matches of a sport (and league), in listing order, at most `limit`.
+    pub fn open_matches(&self, sport: &str, league: Option<&str>, limit: usize) -> Vec<MatchId> {
+        let Some(set) = self.open_by_sport.get(sport) else {
+            return Vec::new();
+        };
+        set.iter()
+            .filter(|(_, id)| {
+                league.is_none_or(|l| self.matches.get(id).is_some_and(|m| &*m.league == l))
+            })
+            .take(limit)
+            .map(|(_, id)| id.clone())
             .collect()
     }
 

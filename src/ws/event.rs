@@ -15,6 +15,8 @@ use crate::view::MatchRender;
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
     pub match_id: MatchId,
+    /// The change's sequence number in its match (0: unknown, e.g. an external publish).
+    pub seq: u64,
     pub sport: Box<str>,
     pub league: Box<str>,
     /// Whether this is a market event (for `/markets/:sport` subscribers).
@@ -84,11 +86,13 @@ pub(crate) fn events(
             }
         };
         let frame = format!(
-            r#"{{"type":"{kind_name}","matchId":{},"seq":{seq},"data":{data},"timestamp":"{timestamp}"}}"#,
-            serde_json::Value::from(id)
+            r#"{{"type":"{kind_name}","matchId":{},"seq":{seq},"epoch":"{}","data":{data},"timestamp":"{timestamp}"}}"#,
+            serde_json::Value::from(id),
+            render.epoch,
         );
         out.push(Event {
             match_id: state.info().id.clone(),
+            seq: *seq,
             sport: render.sport.as_str().into(),
             league: render.league.as_str().into(),
             market,

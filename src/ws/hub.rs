@@ -20,7 +20,7 @@ use inplay_core::MatchId;
 use super::event::Event;
 
 /// What a session listens to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Topic {
     /// `/live/:matchId`: every change of one match.
     Match(MatchId),
@@ -31,11 +31,21 @@ pub(crate) enum Topic {
     },
 }
 
+/// One frame for a session: the shared bytes, and which change of which match it is (so a
+/// `/ws` session can skip what its snapshot or recovery already covered).
+#[derive(Debug, Clone)]
+pub(crate) struct Out {
+    pub match_id: MatchId,
+    /// 0 when unknown (external publishes).
+    pub seq: u64,
+    pub frame: Utf8Bytes,
+}
+
 /// A session's queue, as the hub holds it.
 #[derive(Debug)]
 struct Member {
     id: u64,
-    queue: async_channel::Sender<Utf8Bytes>,
+    queue: async_channel::Sender<Out>,
 }
 
 /// A `/markets/:sport` session and its optional league filter.
@@ -70,7 +80,7 @@ impl Hub {
     }
 
     /// Registers a session's queue under `topic`; returns its id for [`Hub::leave`].
-    pub fn join(&self, topic: &Topic, queue: async_channel::Sender<Utf8Bytes>) -> u64 {
+    pub fn join(&self, topic: &Topic, queue: async_channel::Sender<Out>) -> u64 {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         let member = Member { id, queue };
@@ -120,7 +130,7 @@ impl Hub {
         for event in events {
             if let Some(members) = self.by_match.borrow().get(&event.match_id) {
                 for m in members {
-                    if m.queue.try_send(event.frame.clone()).is_err() {
+                    if m.queue.try_send(out(event)).is_err() {
                         self.drop_slow(&m.queue);
                     }
                 }
@@ -131,7 +141,7 @@ impl Hub {
                         if league.as_ref().is_some_and(|l| *l != event.league) {
                             continue;
                         }
-                        if m.queue.try_send(event.frame.clone()).is_err() {
+                        if m.queue.try_send(out(event)).is_err() {
                             self.drop_slow(&m.queue);
                         }
                     }
@@ -154,11 +164,19 @@ impl Hub {
         }
     }
 
-    fn drop_slow(&self, queue: &async_channel::Sender<Utf8Bytes>) {
+    fn drop_slow(&self, queue: &async_channel::Sender<Out>) {
         // Closing the queue is the signal; the session leaves the hub when it ends.
         if queue.close() {
             self.slow_dropped.set(self.slow_dropped.get() + 1);
         }
+    }
+}
+
+fn out(event: &Event) -> Out {
+    Out {
+        match_id: event.match_id.clone(),
+        seq: event.seq,
+        frame: event.frame.clone(),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub(crate) mod event;
 pub(crate) mod hub;
+pub(crate) mod mux;
 pub(crate) mod session;
 
 pub(crate) use event::Event;

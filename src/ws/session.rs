@@ -1,8 +1,9 @@
 //! One WebSocket client: frames from its queue out, client messages in.
 //!
-//! Client messages: `{"type":"ping"}` gets `{"type":"pong","timestamp":…}` as in the original
-//! service; anything else gets `{"type":"error","error":…}`; messages over the size limit close
-//! the connection with 1009. The server pings an idle client every `ping_interval` and closes a
+//! What a client may say depends on the endpoint ([`Handler`]): on `/live` and `/markets`,
+//! `{"type":"ping"}` gets `{"type":"pong","timestamp":…}` as in the original service and
+//! anything else gets `{"type":"error","error":…}`; `/ws` adds subscriptions ([`super::mux`]).
+//! Messages over the size limit close the connection with 1009. The server pings an idle client every `ping_interval` and closes a
 //! client that has sent nothing (not even a pong) for `idle_timeout`. When the queue is closed
 //! the session ends with 1008 (slow consumer) or, while the shard drains, 1001 (going away).
 
@@ -20,7 +21,7 @@ use futures_util::StreamExt;
 use glommio::{net::TcpStream, timer::sleep};
 use tracing::debug;
 
-use super::hub::{Hub, Topic};
+use super::hub::{Hub, Out, Topic};
 use crate::clock;
 
 /// WebSocket limits and timers, from `[websocket]`.
@@ -34,19 +35,77 @@ pub(crate) struct WsConfig {
     pub ping_interval: Duration,
     /// A client silent for this long is disconnected.
     pub idle_timeout: Duration,
+    /// Recovery history per shard, in bytes (0: no recovery, always a snapshot).
+    pub history_bytes: usize,
+    /// Most subscriptions one `/ws` connection may hold.
+    pub max_subscriptions: usize,
 }
 
 enum Next {
     Client(Option<Result<Message, async_tungstenite::tungstenite::Error>>),
-    Frame(Option<Utf8Bytes>),
+    Frame(Option<super::hub::Out>),
     Tick,
+}
+
+/// What an endpoint does with a session's traffic.
+pub(crate) trait Handler {
+    /// Answers one client text message with frames to send, in order.
+    async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>);
+    /// Whether a queued frame goes out (a `/ws` session skips what it already sent).
+    fn admit(&mut self, out: &Out) -> bool;
+    /// The session ended: leave the hub.
+    fn leave(&mut self);
+}
+
+/// `/live/:matchId` and `/markets/:sport`: one fixed topic, ping/pong only.
+pub(crate) struct OneTopic {
+    hub: Rc<Hub>,
+    topic: Topic,
+    id: u64,
+}
+
+impl OneTopic {
+    /// Joins `topic` with `queue`.
+    pub fn join(hub: Rc<Hub>, topic: Topic, queue: async_channel::Sender<Out>) -> Self {
+        let id = hub.join(&topic, queue);
+        Self { hub, topic, id }
+    }
+}
+
+impl Handler for OneTopic {
+    async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>) {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+            replies.push(error_frame("invalid JSON"));
+            return;
+        };
+        replies.push(match value.get("type").and_then(|t| t.as_str()) {
+            Some("ping") => pong(),
+            Some(other) => error_frame(&format!("unknown message type {other:?}")),
+            None => error_frame("messages need a \"type\""),
+        });
+    }
+
+    fn admit(&mut self, _: &Out) -> bool {
+        true
+    }
+
+    fn leave(&mut self) {
+        self.hub.leave(&self.topic, self.id);
+    }
+}
+
+/// A new session's queue, bounded by `[websocket] send_queue`.
+pub(crate) fn queue(
+    config: &WsConfig,
+) -> (async_channel::Sender<Out>, async_channel::Receiver<Out>) {
+    async_channel::bounded(config.send_queue)
 }
 
 /// Runs a session on an upgraded connection until either side ends it.
 pub(crate) async fn run(
     stream: TcpStream,
-    topic: Topic,
-    hub: Rc<Hub>,
+    mut handler: impl Handler,
+    queue_rx: async_channel::Receiver<Out>,
     config: WsConfig,
     draining: impl Fn() -> bool,
 ) {
@@ -55,8 +114,7 @@ pub(crate) async fn run(
         .max_frame_size(Some(config.max_message_bytes));
     let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config)).await;
     let (mut tx, mut rx) = ws.split();
-    let (queue_tx, queue_rx) = async_channel::bounded(config.send_queue);
-    let id = hub.join(&topic, queue_tx);
+    let mut replies = Vec::new();
     let mut last_heard = std::time::Instant::now();
     let close = loop {
         let next = future::or(
@@ -70,8 +128,11 @@ pub(crate) async fn run(
         )
         .await;
         match next {
-            Next::Frame(Some(frame)) => {
-                if tx.send(Message::Text(frame)).await.is_err() {
+            Next::Frame(Some(out)) => {
+                if !handler.admit(&out) {
+                    continue;
+                }
+                if tx.send(Message::Text(out.frame)).await.is_err() {
                     break None;
                 }
             }
@@ -83,16 +144,22 @@ pub(crate) async fn run(
             }
             Next::Client(Some(Ok(msg))) => {
                 last_heard = std::time::Instant::now();
-                let reply = match msg {
-                    Message::Text(text) => reply_to(&text),
-                    Message::Binary(_) => Some(error_frame("binary messages are not supported")),
-                    Message::Close(_) => break None,
-                    _ => None, // pings are answered by the protocol layer; pongs just count
-                };
-                if let Some(reply) = reply {
-                    if tx.send(Message::Text(reply)).await.is_err() {
-                        break None;
+                match msg {
+                    Message::Text(text) => handler.on_text(&text, &mut replies).await,
+                    Message::Binary(_) => {
+                        replies.push(error_frame("binary messages are not supported"))
                     }
+                    Message::Close(_) => break None,
+                    _ => {} // pings are answered by the protocol layer; pongs just count
+                }
+                let mut failed = false;
+                for reply in replies.drain(..) {
+                    if !failed && tx.send(Message::Text(reply)).await.is_err() {
+                        failed = true;
+                    }
+                }
+                if failed {
+                    break None;
                 }
             }
             Next::Client(Some(Err(e))) => {
@@ -115,7 +182,7 @@ pub(crate) async fn run(
             }
         }
     };
-    hub.leave(&topic, id);
+    handler.leave();
     if let Some((code, reason)) = close {
         let frame = CloseFrame {
             code,
@@ -125,22 +192,16 @@ pub(crate) async fn run(
     }
 }
 
-/// Answers one client text message.
-fn reply_to(text: &str) -> Option<Utf8Bytes> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return Some(error_frame("invalid JSON"));
-    };
-    match value.get("type").and_then(|t| t.as_str()) {
-        Some("ping") => Some(Utf8Bytes::from(format!(
-            r#"{{"type":"pong","timestamp":"{}"}}"#,
-            clock::now().to_iso()
-        ))),
-        Some(other) => Some(error_frame(&format!("unknown message type {other:?}"))),
-        None => Some(error_frame("messages need a \"type\"")),
-    }
+/// `{"type":"pong","timestamp":…}`.
+pub(crate) fn pong() -> Utf8Bytes {
+    Utf8Bytes::from(format!(
+        r#"{{"type":"pong","timestamp":"{}"}}"#,
+        clock::now().to_iso()
+    ))
 }
 
-fn error_frame(message: &str) -> Utf8Bytes {
+/// `{"type":"error","error":…}`.
+pub(crate) fn error_frame(message: &str) -> Utf8Bytes {
     let v = serde_json::json!({ "type": "error", "error": message });
     Utf8Bytes::from(v.to_string())
 }

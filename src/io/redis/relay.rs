@@ -152,6 +152,7 @@ fn to_event(channel: &str, payload: &[u8], node_id: &str) -> Option<Event> {
         frame.insert("timestamp".into(), timestamp);
         return Some(Event {
             match_id: MatchId::new(id),
+            seq: 0,
             sport: "".into(),
             league: "".into(),
             market: false,
@@ -181,6 +182,7 @@ fn to_event(channel: &str, payload: &[u8], node_id: &str) -> Option<Event> {
         .unwrap_or_default();
     Some(Event {
         match_id: MatchId::new(match_id),
+        seq: 0,
         sport: sport.into(),
         league: league.into(),
         market: true,
