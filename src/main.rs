@@ -8,6 +8,7 @@ mod clock;
 mod config;
 mod error;
 mod http;
+mod io;
 mod logging;
 mod metrics;
 mod polling;
