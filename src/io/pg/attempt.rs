@@ -77,11 +77,9 @@ pub(super) async fn connect(pool: Pool) -> Done {
     let attempt = async {
         let mut client = pool.get().await?;
         match tokio::time::timeout(MIGRATE_TIMEOUT, migrate(&mut client)).await {
-            Ok(applied) => Ok(applied?),
-            Err(_) => {
-                discard(client);
-                Err(Failure::Timeout(MIGRATE_TIMEOUT))
-            }
+            Ok(Ok(applied)) => Ok(applied),
+            Ok(Err(e)) => Err(discard_after(client, e.into())),
+            Err(_) => Err(discard_after(client, Failure::Timeout(MIGRATE_TIMEOUT))),
         }
     };
     Done::Ready(attempt.await)
@@ -115,13 +113,13 @@ async fn write_batch(
         Err(Failure::Db(e)) if is_permanent(&e) => {
             warn!(error = %chain(&e), records = rest.len(), "PostgreSQL refused a batch; writing it record by record");
         }
-        Err(e) => return Err(discard_on_timeout(client, e)),
+        Err(e) => return Err(discard_after(client, e)),
     }
     while let Some(record) = batch.records.get(batch.done) {
         match commit(&mut client, std::slice::from_ref(record), timeout).await {
             Ok(()) => PgStats::add(&stats.written, 1),
             Err(Failure::Db(e)) if is_permanent(&e) => reject(stats, record, &chain(&e)),
-            Err(e) => return Err(discard_on_timeout(client, e)),
+            Err(e) => return Err(discard_after(client, e)),
         }
         batch.done += 1;
     }
@@ -161,12 +159,11 @@ fn is_permanent(e: &tokio_postgres::Error) -> bool {
         .is_some_and(|state| matches!(state.code().get(..2), Some("21" | "22" | "23")))
 }
 
-/// A connection whose statement timed out may still be busy with it: close it rather than
-/// hand it to the next attempt.
-fn discard_on_timeout(client: Client, failure: Failure) -> Failure {
-    if matches!(failure, Failure::Timeout(_)) {
-        discard(client);
-    }
+/// Closes the connection a statement failed on instead of returning it to the pool: it may be
+/// broken, still busy with a timed-out statement, or hold prepared statements that no longer
+/// match the schema. The retry gets a fresh connection.
+fn discard_after(client: Client, failure: Failure) -> Failure {
+    discard(client);
     failure
 }
 
