@@ -240,3 +240,44 @@ fn unreachable_at_start_then_shutdown_keeps_memory_in_the_journal() {
     assert_eq!(seqs_in_order(&pg, "live_scores", "m1"), list(0..40));
     assert_eq!(pg.count("SELECT count(*) FROM schema_migrations"), 2);
 }
+
+/// Throughput on this machine: `cargo test -p inplay io::pg::tests::throughput -- --ignored
+/// --nocapture`. Not a pass/fail test.
+#[test]
+#[ignore = "measurement, prints records per second"]
+fn throughput() {
+    let pg = Pg::start();
+    let journal = TempDir::new();
+    let writer = Writer::start(PgSettings {
+        batch_max: 1000,
+        queue_max: 1_000_000,
+        ..settings(&pg, &journal)
+    });
+    writer.wait("connected", |s| s.connected);
+    let (n_scores, n_markets) = (100_000u64, 20_000u64);
+    let started = Instant::now();
+    for chunk in (0..n_scores).collect::<Vec<_>>().chunks(100) {
+        writer.send(
+            chunk
+                .iter()
+                .map(|&i| score(&format!("m{}", i % 500), i))
+                .collect(),
+        );
+    }
+    for chunk in (0..n_markets).collect::<Vec<_>>().chunks(100) {
+        writer.send(
+            chunk
+                .iter()
+                .map(|&i| market(i, "active", Some(1.9)))
+                .collect(),
+        );
+    }
+    let total = n_scores + n_markets;
+    writer.wait("written", |s| s.written == total);
+    let took = started.elapsed();
+    println!(
+        "{total} records ({n_scores} scores, {n_markets} markets of 2 selections) in {took:?}: \
+         {:.0} records/s",
+        total as f64 / took.as_secs_f64()
+    );
+}
