@@ -136,7 +136,9 @@ fn free_port() -> u16 {
         .expect("bind a free port")
 }
 
-/// A fresh, not yet existing directory under the temp dir (the script creates it).
+/// A fresh, not yet existing directory under /tmp (the script creates it). Not `$TMPDIR`: the
+/// `postgres` user must be able to reach it, and the socket path in it must stay short (unix
+/// socket paths are limited to about 107 bytes).
 fn temp_dir() -> PathBuf {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now()
@@ -144,7 +146,13 @@ fn temp_dir() -> PathBuf {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("inplay-pg-{}-{n}-{nanos}", std::process::id()))
+    let base = Path::new("/tmp");
+    let base = if base.is_dir() {
+        base.to_owned()
+    } else {
+        std::env::temp_dir()
+    };
+    base.join(format!("inplay-pg-{}-{n}-{nanos}", std::process::id()))
 }
 
 fn path_str(path: &Path) -> String {

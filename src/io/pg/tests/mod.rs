@@ -15,6 +15,31 @@ use std::{
 use super::{journal::Journal, PgSettings};
 use support::*;
 
+/// The writer's future can run anywhere: on a `current_thread` runtime, a `LocalSet`, or
+/// `tokio::spawn`.
+#[test]
+fn run_future_is_send() {
+    fn send<T: Send>(_: T) {}
+    let journal = TempDir::new();
+    let settings = PgSettings {
+        host: "127.0.0.1".into(),
+        port: 1,
+        dbname: "x".into(),
+        user: "x".into(),
+        password: String::new(),
+        pool_size: 1,
+        batch_max: 1,
+        queue_max: 1,
+        journal_dir: journal.path().to_owned(),
+        journal_max_bytes: 0,
+        retry_min: Duration::from_millis(1),
+        retry_max: Duration::from_millis(1),
+        io_timeout: Duration::from_millis(1),
+    };
+    let (_tx, rx) = tokio::sync::mpsc::channel(1);
+    send(super::run(settings, rx, Default::default()));
+}
+
 #[test]
 fn nodes_migrating_at_once_apply_each_migration_once() {
     let pg = Pg::start();
