@@ -21,7 +21,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use inplay_core::{aggregate::Weights, demo, identity::AliasTable};
 use signal_hook::{consts::signal::*, iterator::Signals};
-use tracing::{info, warn};
+use tracing::info;
 
 use config::Config;
 use error::StartError;
@@ -81,7 +81,6 @@ fn run() -> Result<(), StartError> {
             ))
         })?;
     let reservation = system::reserve_port(addr)?;
-    warn_unbuilt(&config);
 
     let started_at = clock::now();
     let (demo, weights) = demo_setup(&config, started_at);
@@ -147,14 +146,6 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     Ok(Some(out))
 }
 
-/// Says so when configuration asks for parts this build does not have yet, instead of
-/// pretending to use them.
-fn warn_unbuilt(config: &Config) {
-    if config.postgres.enabled {
-        warn!("PostgreSQL is enabled, but this build has no PostgreSQL writer yet: history is not persisted");
-    }
-}
-
 /// The channels to the I/O thread, and the polling leases (one per demo league).
 fn io_channels(config: &Config, demo: Option<&DemoSetup>) -> (io::IoHandle, io::IoParts) {
     let r = &config.redis;
@@ -175,8 +166,12 @@ fn io_channels(config: &Config, demo: Option<&DemoSetup>) -> (io::IoHandle, io::
         market: r.market_ttl,
         settlement: r.settlement_ttl,
     };
+    let postgres = config
+        .postgres
+        .enabled
+        .then(|| io::pg::PgSettings::from_config(&config.postgres, &config.storage));
     io::channels(
-        io::IoSettings { redis },
+        io::IoSettings { redis, postgres },
         ttls,
         r.markets_refresh,
         io::node_id(&r.node_id),

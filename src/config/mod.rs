@@ -32,7 +32,7 @@ pub use error::{ConfigError, Origin};
 pub use sections::{
     AuthConfig, CorsConfig, DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat,
     MarketsConfig, PollingConfig, PostgresConfig, RateLimitConfig, RedisConfig, ServerConfig,
-    WebSocketConfig,
+    StorageConfig, WebSocketConfig,
 };
 
 use env::Overrides;
@@ -64,6 +64,8 @@ pub struct Config {
     pub redis: RedisConfig,
     /// `[postgres]`: optional PostgreSQL.
     pub postgres: PostgresConfig,
+    /// `[storage]`: local data directory and the PostgreSQL journal's bound.
+    pub storage: StorageConfig,
     /// `[auth]`: JWT secret.
     pub auth: AuthConfig,
     /// `[cors]`: allowed origins.

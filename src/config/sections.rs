@@ -4,7 +4,7 @@
 //! same values with documentation, and a test keeps the two equal. Durations are `Duration` here
 //! and whole milliseconds (`*_ms` keys) in TOML.
 
-use std::{collections::BTreeMap, fmt, time::Duration};
+use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
@@ -186,6 +186,25 @@ pub struct PostgresConfig {
     pub user: String,
     /// Password (redacted in `Debug`).
     pub password: String,
+    /// Most pooled connections.
+    pub pool_size: usize,
+    /// Most history records written in one transaction.
+    pub batch_max: usize,
+    /// Most history records waiting in memory while PostgreSQL is slow or away; past it they
+    /// spill to the journal (see [`StorageConfig`]).
+    pub queue_max: usize,
+}
+
+/// `[storage]`: local files the server keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Directory for the server's files (relative to the working directory); the PostgreSQL
+    /// journal is `<data_dir>/pg-journal/`.
+    pub data_dir: PathBuf,
+    /// Most bytes the PostgreSQL journal may hold on disk; past it, history records are dropped
+    /// (counted and logged). 0 = no journal.
+    pub journal_max_bytes: u64,
 }
 
 /// `[auth]`: bearer tokens.
@@ -374,6 +393,18 @@ impl Default for PostgresConfig {
             dbname: "sportsbetting".into(),
             user: "postgres".into(),
             password: "postgres".into(),
+            pool_size: 4,
+            batch_max: 1000,
+            queue_max: 100_000,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            journal_max_bytes: 1 << 30,
         }
     }
 }
@@ -429,6 +460,9 @@ impl fmt::Debug for PostgresConfig {
             .field("dbname", &self.dbname)
             .field("user", &self.user)
             .field("password", &redacted(&self.password))
+            .field("pool_size", &self.pool_size)
+            .field("batch_max", &self.batch_max)
+            .field("queue_max", &self.queue_max)
             .finish()
     }
 }

@@ -387,3 +387,40 @@ fn polling_config_as_original_json() {
     assert_eq!(json["leagueIntervals"]["nba"], 3_000);
     assert_eq!(json["matchIntervals"], serde_json::json!({}));
 }
+
+#[test]
+fn postgres_writer_and_storage_keys() {
+    let config = Config::default();
+    let pg = &config.postgres;
+    assert_eq!(
+        (pg.pool_size, pg.batch_max, pg.queue_max),
+        (4, 1000, 100_000)
+    );
+    assert_eq!(config.storage.data_dir, Path::new("data"));
+    assert_eq!(config.storage.journal_max_bytes, 1 << 30);
+
+    let config = with_env(&[
+        ("INPLAY_STORAGE_DATA_DIR", "/var/lib/inplay"),
+        ("INPLAY_STORAGE_JOURNAL_MAX_BYTES", "0"),
+        ("INPLAY_POSTGRES_POOL_SIZE", "2"),
+        ("INPLAY_POSTGRES_BATCH_MAX", "50"),
+        ("INPLAY_POSTGRES_QUEUE_MAX", "10"),
+    ])
+    .expect("loads");
+    assert_eq!(config.storage.data_dir, Path::new("/var/lib/inplay"));
+    assert_eq!(config.storage.journal_max_bytes, 0);
+    let pg = &config.postgres;
+    assert_eq!((pg.pool_size, pg.batch_max, pg.queue_max), (2, 50, 10));
+
+    let text = error_text(&[("INPLAY_POSTGRES_POOL_SIZE", "0")]);
+    assert!(
+        text.contains("postgres.pool_size") && text.contains("1..=1024"),
+        "{text}"
+    );
+    assert!(toml_error("[postgres]\nbatch_max = 0").contains("postgres.batch_max"));
+    assert!(toml_error("[postgres]\nqueue_max = -1").contains("postgres.queue_max"));
+    assert!(toml_error("[storage]\ndata_dir = \" \"").contains("storage.data_dir"));
+    let text = error_text(&[("INPLAY_STORAGE_JOURNAL_MAX_BYTES", "1GiB")]);
+    assert!(text.contains("storage.journal_max_bytes"), "{text}");
+    assert!(toml_error("[storage]\njournal_dir = \"x\"").contains("`storage.journal_dir`"));
+}

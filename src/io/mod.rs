@@ -16,6 +16,7 @@
 //! other way, to every shard with WebSocket sessions, through the shards' inboxes.
 
 mod lease;
+pub(crate) mod pg;
 mod record;
 mod redis;
 mod report;
@@ -47,6 +48,7 @@ const RECORD_QUEUE: usize = 256;
 #[derive(Debug, Clone)]
 pub(crate) struct IoSettings {
     pub redis: Option<redis::RedisSettings>,
+    pub postgres: Option<pg::PgSettings>,
 }
 
 /// Cache TTLs by kind of data.
@@ -75,6 +77,8 @@ pub(crate) struct IoHandle {
     pub leases: Arc<Leases>,
     /// Counters shown by `/health` and `/metrics`.
     pub stats: Arc<IoStats>,
+    /// The PostgreSQL writer's counters (all zero when PostgreSQL is off).
+    pub pg_stats: Arc<pg::PgStats>,
 }
 
 /// The I/O thread's counters. Written by the I/O thread, read at scrape; never touched per
@@ -104,6 +108,7 @@ pub(crate) struct IoStats {
 /// The receiving ends, moved into the thread by [`spawn`].
 pub(crate) struct IoParts {
     settings: IoSettings,
+    pg_stats: Arc<pg::PgStats>,
     redis_rx: Option<mpsc::Receiver<RedisBatch>>,
     records_rx: Option<mpsc::Receiver<Vec<Record>>>,
     stats: Arc<IoStats>,
@@ -146,8 +151,14 @@ pub(crate) fn channels(
         }
         None => (None, None),
     };
-    let (records_tx, records_rx) = (None::<mpsc::Sender<Vec<Record>>>, None);
-    let _ = RECORD_QUEUE;
+    let (records_tx, records_rx) = match settings.postgres {
+        Some(_) => {
+            let (tx, rx) = mpsc::channel(RECORD_QUEUE);
+            (Some(tx), Some(rx))
+        }
+        None => (None, None),
+    };
+    let pg_stats = Arc::new(pg::PgStats::default());
     let handle = IoHandle {
         redis: redis_tx,
         records: records_tx,
@@ -156,9 +167,11 @@ pub(crate) fn channels(
         node_id: node_id.clone(),
         leases: leases.clone(),
         stats: stats.clone(),
+        pg_stats: pg_stats.clone(),
     };
     let parts = IoParts {
         settings,
+        pg_stats,
         redis_rx,
         records_rx,
         stats,
@@ -207,6 +220,7 @@ async fn run(
 ) {
     let IoParts {
         settings,
+        pg_stats,
         redis_rx,
         records_rx,
         stats,
@@ -243,7 +257,14 @@ async fn run(
             Err(e) => warn!(error = %e, "Redis URL rejected by the client; Redis stays off"),
         }
     }
-    drop(records_rx);
+    if let (Some(pg), Some(rx)) = (settings.postgres, records_rx) {
+        info!(host = %pg.host, port = pg.port, db = %pg.dbname, "PostgreSQL history on");
+        // The writer ends when its channel closes, after writing (or journaling) what is
+        // queued. The shards' senders may outlive them, so at stop the forwarder closes it.
+        let (tx, writer_rx) = mpsc::channel(RECORD_QUEUE);
+        writers.push(tokio::task::spawn_local(forward(rx, tx, stop.clone())));
+        writers.push(tokio::task::spawn_local(pg::run(pg, writer_rx, pg_stats)));
+    }
     let _ = stop.changed().await;
     for t in &background {
         t.abort();
@@ -260,6 +281,30 @@ async fn run(
         redis_dropped = stats.redis_dropped.load(Ordering::Relaxed),
         "I/O thread stopped"
     );
+}
+
+/// Passes record batches to the PostgreSQL writer; at `stop`, passes what is still queued and
+/// closes the writer's channel.
+async fn forward(
+    mut from: mpsc::Receiver<Vec<Record>>,
+    to: mpsc::Sender<Vec<Record>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            batch = from.recv() => match batch {
+                Some(b) => if to.send(b).await.is_err() { return },
+                None => return,
+            },
+            _ = stop.changed() => break,
+        }
+    }
+    from.close();
+    while let Some(b) = from.recv().await {
+        if to.send(b).await.is_err() {
+            return;
+        }
+    }
 }
 
 impl IoThread {

@@ -9,7 +9,8 @@ use super::IoHandle;
 impl IoHandle {
     /// Whether a configured service is unreachable (the server then reports `degraded`).
     pub fn degraded(&self) -> bool {
-        self.redis.is_some() && !self.stats.redis_connected.load(Ordering::Relaxed)
+        (self.redis.is_some() && !self.stats.redis_connected.load(Ordering::Relaxed))
+            || (self.records.is_some() && !self.pg_stats.connected.load(Ordering::Relaxed))
     }
 
     /// The `redis` and `leases` parts of `GET /health`.
@@ -31,9 +32,18 @@ impl IoHandle {
                 "badMessages": load(&s.redis_bad_messages),
             })
         };
+        let postgres = if self.records.is_none() {
+            json!({ "status": "off" })
+        } else {
+            let snap = self.pg_stats.snapshot();
+            let mut v = serde_json::to_value(&snap).unwrap_or(Value::Null);
+            v["status"] = if snap.connected { "up" } else { "down" }.into();
+            v
+        };
         json!({
             "node": &*self.node_id,
             "redis": redis,
+            "postgres": postgres,
             "leases": {
                 "coordinated": self.leases.coordinated(),
                 "held": self.leases.held(),
@@ -105,7 +115,59 @@ impl IoHandle {
                 self.leases.held() as f64,
             ),
         ];
-        for (name, kind, help, value) in rows {
+        let pg = self.pg_stats.snapshot();
+        let pg_on = self.records.is_some();
+        let pg_rows: [(&str, &str, &str, f64); 8] = [
+            (
+                "inplay_pg_up",
+                "gauge",
+                "1 if the last PostgreSQL attempt succeeded (0 if down or off).",
+                f64::from(u8::from(pg_on && pg.connected)),
+            ),
+            (
+                "inplay_pg_written_total",
+                "counter",
+                "History records committed to PostgreSQL.",
+                pg.written as f64,
+            ),
+            (
+                "inplay_pg_queued",
+                "gauge",
+                "History records waiting in memory.",
+                pg.queued as f64,
+            ),
+            (
+                "inplay_pg_journal_records",
+                "gauge",
+                "History records waiting in the on-disk journal.",
+                pg.journal_records as f64,
+            ),
+            (
+                "inplay_pg_journal_bytes",
+                "gauge",
+                "Size of the on-disk journal.",
+                pg.journal_bytes as f64,
+            ),
+            (
+                "inplay_pg_write_errors_total",
+                "counter",
+                "Failed PostgreSQL attempts (each retried).",
+                pg.write_errors as f64,
+            ),
+            (
+                "inplay_pg_rejected_total",
+                "counter",
+                "History records PostgreSQL refused for good.",
+                pg.rejected as f64,
+            ),
+            (
+                "inplay_pg_dropped_total",
+                "counter",
+                "History records lost: memory queue and journal full.",
+                pg.dropped as f64,
+            ),
+        ];
+        for (name, kind, help, value) in rows.into_iter().chain(pg_rows) {
             // Writing to a String cannot fail.
             let _ = writeln!(
                 out,

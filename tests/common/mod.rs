@@ -1,6 +1,7 @@
 //! Test harness: boots the real `inplay` binary on 127.0.0.1 port 0 and speaks raw HTTP/1.1.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod pg;
 pub mod redis;
 pub mod wsclient;
 
