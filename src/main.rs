@@ -4,6 +4,7 @@
 //! the shards, and the signal that drains them. See ARCHITECTURE.md for the shape.
 
 mod api;
+mod auth;
 mod clock;
 mod config;
 mod error;
@@ -11,6 +12,7 @@ mod http;
 mod logging;
 mod metrics;
 mod polling;
+mod ratelimit;
 mod shard;
 mod system;
 mod view;
@@ -79,11 +81,13 @@ fn run() -> Result<(), StartError> {
                 config.server.host
             ))
         })?;
+    let gate = api::GateConfig::try_new(&config).map_err(StartError::Config)?;
     let reservation = system::reserve_port(addr)?;
     warn_unbuilt(&config);
+    warn_security(&config, &gate, cpus.len());
 
     let started_at = clock::now();
-    let mut shard_config = shard_config(&config, reservation.addr, started_at);
+    let mut shard_config = shard_config(&config, reservation.addr, started_at, Arc::new(gate));
     shard_config.draining_shards = Arc::new(std::sync::atomic::AtomicUsize::new(cpus.len()));
     shard_config.ws_sessions = (0..cpus.len()).map(|_| Default::default()).collect();
     let shards = shard::start_shards(shard_config, &cpus)?;
@@ -151,10 +155,32 @@ fn warn_unbuilt(config: &Config) {
     }
 }
 
+/// Says so at start-up when the security settings leave something open or unusable.
+fn warn_security(config: &Config, gate: &api::GateConfig, nr_shards: usize) {
+    let auth = &config.auth;
+    if !gate.auth.has_keys() {
+        warn!("No JWT secret or public key configured (JWT_SECRET, auth.public_key_file): protected routes answer 401");
+    } else if auth.wants_secret() && !auth.jwt_secret.is_empty() && auth.jwt_secret.len() < 32 {
+        warn!("auth.jwt_secret is shorter than 32 bytes: HS256 wants at least 256 bits of secret");
+    }
+    if config.server.dev_mode {
+        warn!("server.dev_mode is on: development settings (such as the placeholder JWT secret) are allowed");
+    }
+    let rl = &config.rate_limit;
+    if rl.enabled && (rl.burst as usize) < nr_shards {
+        warn!(
+            burst = rl.burst,
+            shards = nr_shards,
+            "rate_limit.burst is below the shard count: each shard admits 1 at once, so a client may get one per shard"
+        );
+    }
+}
+
 fn shard_config(
     config: &Config,
     addr: std::net::SocketAddr,
     started_at: inplay_core::Timestamp,
+    gate: Arc<api::GateConfig>,
 ) -> ShardConfig {
     let mut aliases = AliasTable::builtin();
     for (sport, table) in &config.identity.aliases {
@@ -210,6 +236,7 @@ fn shard_config(
             ping_interval: config.websocket.ping_interval,
             idle_timeout: config.websocket.idle_timeout,
         },
+        gate,
         ws_sessions: Arc::default(),
     }
 }

@@ -1,12 +1,17 @@
 //! The WebSocket endpoints' handshakes: validate the upgrade, then hand the connection to a
 //! session on this shard.
 
-use std::rc::Rc;
+use std::{
+    rc::Rc,
+    time::{Duration, Instant},
+};
 
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use inplay_core::MatchId;
 
 use crate::{
+    auth::Grant,
+    clock,
     http::{query_pairs, Reply, Request, Response, Status},
     shard::Shard,
     ws::{session, Topic},
@@ -14,15 +19,15 @@ use crate::{
 
 /// `WS /live/:matchId`: every change of one match. Any well-formed id may be watched, as in
 /// the original service (a match may appear after its subscribers).
-pub(crate) fn live(shard: &Rc<Shard>, req: &Request<'_>, match_id: &str) -> Reply {
+pub(crate) fn live(shard: &Rc<Shard>, req: &Request<'_>, match_id: &str, grant: Grant) -> Reply {
     if !valid_name(match_id) {
         return Reply::Ready(Response::error(Status::BAD_REQUEST, "invalid matchId"));
     }
-    upgrade(shard, req, Topic::Match(MatchId::new(match_id)))
+    upgrade(shard, req, Topic::Match(MatchId::new(match_id)), grant)
 }
 
 /// `WS /markets/:sport[?league=]`: market changes of a sport.
-pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str) -> Reply {
+pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str, grant: Grant) -> Reply {
     let league = query_pairs(req.query)
         .find(|(k, v)| k == "league" && !v.is_empty())
         .map(|(_, v)| v);
@@ -36,8 +41,12 @@ pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str) -> Repl
         sport: sport.into(),
         league: league.map(Into::into),
     };
-    upgrade(shard, req, topic)
+    upgrade(shard, req, topic, grant)
 }
+
+/// Longest a token can keep a session open (a year): far-future `exp` values stay far from
+/// `Instant` overflow.
+const MAX_SESSION_MS: u64 = 365 * 24 * 3600 * 1000;
 
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
@@ -46,7 +55,9 @@ fn valid_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic) -> Reply {
+/// Validates the handshake and hands the connection to a session. A session opened with a token
+/// ends when the token does (`grant.valid_until_ms`), with close code 4001.
+fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic, grant: Grant) -> Reply {
     if !req.upgrade_websocket {
         let msg = "this endpoint speaks WebSocket: send Upgrade: websocket";
         return Reply::Ready(
@@ -70,13 +81,18 @@ fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic) -> Reply {
     };
     let accept = derive_accept_key(key);
     let shard = shard.clone();
+    let expires_at = grant.valid_until_ms.map(|until| {
+        let left = u64::try_from(until.saturating_sub(clock::now().0)).unwrap_or(0);
+        Instant::now() + Duration::from_millis(left.min(MAX_SESSION_MS))
+    });
     Reply::Upgrade {
         accept,
         session: Box::new(move |stream| {
             Box::pin(async move {
                 let hub = shard.hub.clone();
                 let config = shard.config.ws;
-                session::run(stream, topic, hub, config, || shard.draining()).await;
+                let draining = || shard.draining();
+                session::run(stream, topic, hub, config, expires_at, draining).await;
             })
         }),
     }

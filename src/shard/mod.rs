@@ -59,6 +59,8 @@ pub(crate) struct ShardConfig {
     pub started_at: inplay_core::Timestamp,
     /// WebSocket limits and timers.
     pub ws: crate::ws::WsConfig,
+    /// CORS, rate limits and authentication, shared read-only by every shard.
+    pub gate: Arc<crate::api::GateConfig>,
     /// WebSocket sessions per shard (owners ship events only where there are some).
     pub ws_sessions: Arc<[std::sync::atomic::AtomicUsize]>,
     /// Shards still draining connections. A shard keeps answering its peers until this is 0,

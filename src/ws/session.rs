@@ -5,6 +5,8 @@
 //! the connection with 1009. The server pings an idle client every `ping_interval` and closes a
 //! client that has sent nothing (not even a pong) for `idle_timeout`. When the queue is closed
 //! the session ends with 1008 (slow consumer) or, while the shard drains, 1001 (going away).
+//! A session opened with a token (`websocket.require_auth`) ends with 4001 "token expired"
+//! when the token does.
 
 use std::{rc::Rc, time::Duration};
 
@@ -40,14 +42,22 @@ enum Next {
     Client(Option<Result<Message, async_tungstenite::tungstenite::Error>>),
     Frame(Option<Utf8Bytes>),
     Tick,
+    /// The token the session was opened with has expired.
+    Expired,
 }
 
-/// Runs a session on an upgraded connection until either side ends it.
+/// Close code of a session whose token expired (private-use range of RFC 6455 §7.4.2).
+pub(crate) const TOKEN_EXPIRED: u16 = 4001;
+
+/// Runs a session on an upgraded connection until either side ends it, or until
+/// `expires_at` (the end of the token it was opened with), when it closes with
+/// [`TOKEN_EXPIRED`].
 pub(crate) async fn run(
     stream: TcpStream,
     topic: Topic,
     hub: Rc<Hub>,
     config: WsConfig,
+    expires_at: Option<std::time::Instant>,
     draining: impl Fn() -> bool,
 ) {
     let ws_config = WebSocketConfig::default()
@@ -63,10 +73,21 @@ pub(crate) async fn run(
             future::or(async { Next::Client(rx.next().await) }, async {
                 Next::Frame(queue_rx.recv().await.ok())
             }),
-            async {
-                sleep(config.ping_interval).await;
-                Next::Tick
-            },
+            future::or(
+                async {
+                    sleep(config.ping_interval).await;
+                    Next::Tick
+                },
+                async {
+                    match expires_at {
+                        Some(at) => {
+                            sleep(at.saturating_duration_since(std::time::Instant::now())).await;
+                            Next::Expired
+                        }
+                        None => future::pending().await,
+                    }
+                },
+            ),
         )
         .await;
         match next {
@@ -105,6 +126,7 @@ pub(crate) async fn run(
                 };
             }
             Next::Client(None) => break None,
+            Next::Expired => break Some((CloseCode::from(TOKEN_EXPIRED), "token expired")),
             Next::Tick => {
                 if last_heard.elapsed() >= config.idle_timeout {
                     break Some((CloseCode::Away, "idle timeout"));
