@@ -112,7 +112,7 @@ impl Gate {
         if req.method == Method::Options {
             return Admission::Answer(self.options(cors, decor));
         }
-        let now_ms = clock::now().0;
+        let now_ms = || clock::now().0;
         match self
             .config
             .auth

@@ -113,7 +113,8 @@ impl Auth {
         self.verifier.has_keys()
     }
 
-    /// Decides whether a request for a route of `access` may go on, at `now_ms`.
+    /// Decides whether a request for a route of `access` may go on; `now_ms` (unix ms) is
+    /// asked only when a token has to be checked.
     ///
     /// # Errors
     /// The [`AuthError`] to answer with ([`refusal`] turns it into the response).
@@ -122,7 +123,7 @@ impl Auth {
         access: Access,
         authorization: Option<&[u8]>,
         query: &str,
-        now_ms: i64,
+        now_ms: impl FnOnce() -> i64,
     ) -> Result<Grant, AuthError> {
         let needed = match access {
             Access::Public => false,
@@ -144,7 +145,7 @@ impl Auth {
                 .ok_or(AuthError::Missing)?,
             (None, _) => return Err(AuthError::Missing),
         };
-        let claims = self.verifier.verify(&token, now_ms)?;
+        let claims = self.verifier.verify(&token, now_ms())?;
         match access {
             Access::Role(role) if !claims.roles.contains(role) => Err(AuthError::Forbidden(role)),
             Access::Stream => Ok(Grant {
