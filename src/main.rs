@@ -4,6 +4,7 @@
 //! the shards, and the signal that drains them. See ARCHITECTURE.md for the shape.
 
 mod api;
+mod auth;
 mod clock;
 mod config;
 mod error;
@@ -12,6 +13,7 @@ mod io;
 mod logging;
 mod metrics;
 mod polling;
+mod ratelimit;
 mod shard;
 mod system;
 mod view;
@@ -21,7 +23,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use inplay_core::{aggregate::Weights, demo, identity::AliasTable};
 use signal_hook::{consts::signal::*, iterator::Signals};
-use tracing::info;
+use tracing::{info, warn};
 
 use config::Config;
 use error::StartError;
@@ -80,12 +82,20 @@ fn run() -> Result<(), StartError> {
                 config.server.host
             ))
         })?;
+    let gate = api::GateConfig::try_new(&config).map_err(StartError::Config)?;
     let reservation = system::reserve_port(addr)?;
+    warn_security(&config, &gate, cpus.len());
 
     let started_at = clock::now();
     let (demo, weights) = demo_setup(&config, started_at);
     let (io_handle, io_parts) = io_channels(&config, demo.as_ref());
-    let mut shard_config = shard_config(&config, reservation.addr, started_at, io_handle);
+    let mut shard_config = shard_config(
+        &config,
+        reservation.addr,
+        started_at,
+        io_handle,
+        Arc::new(gate),
+    );
     shard_config.demo = demo;
     shard_config.weights = Arc::new(weights);
     shard_config.draining_shards = Arc::new(std::sync::atomic::AtomicUsize::new(cpus.len()));
@@ -146,6 +156,27 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     Ok(Some(out))
 }
 
+/// Says so at start-up when the security settings leave something open or unusable.
+fn warn_security(config: &Config, gate: &api::GateConfig, nr_shards: usize) {
+    let auth = &config.auth;
+    if !gate.auth.has_keys() {
+        warn!("No JWT secret or public key configured (JWT_SECRET, auth.public_key_file): protected routes answer 401");
+    } else if auth.wants_secret() && !auth.jwt_secret.is_empty() && auth.jwt_secret.len() < 32 {
+        warn!("auth.jwt_secret is shorter than 32 bytes: HS256 wants at least 256 bits of secret");
+    }
+    if config.server.dev_mode {
+        warn!("server.dev_mode is on: development settings (such as the placeholder JWT secret) are allowed");
+    }
+    let rl = &config.rate_limit;
+    if rl.enabled && (rl.burst as usize) < nr_shards {
+        warn!(
+            burst = rl.burst,
+            shards = nr_shards,
+            "rate_limit.burst is below the shard count: each shard admits 1 at once, so a client may get one per shard"
+        );
+    }
+}
+
 /// The channels to the I/O thread, and the polling leases (one per demo league).
 fn io_channels(config: &Config, demo: Option<&DemoSetup>) -> (io::IoHandle, io::IoParts) {
     let r = &config.redis;
@@ -204,6 +235,7 @@ fn shard_config(
     addr: std::net::SocketAddr,
     started_at: inplay_core::Timestamp,
     io: io::IoHandle,
+    gate: Arc<api::GateConfig>,
 ) -> ShardConfig {
     let mut aliases = AliasTable::builtin();
     for (sport, table) in &config.identity.aliases {
@@ -247,6 +279,7 @@ fn shard_config(
             max_subscriptions: config.websocket.max_subscriptions,
         },
         ws_sessions: Arc::default(),
+        gate,
         io,
     }
 }

@@ -222,7 +222,7 @@ fn health_providers_polling_and_interval_updates() {
     for task in tasks {
         let id = task["id"].as_str().unwrap();
         let body = format!(r#"{{"taskId":"{id}","interval":2500}}"#);
-        let r = server.request("POST", "/api/polling/update", Some(&body));
+        let r = server.admin_request("POST", "/api/polling/update", Some(&body));
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(
             r.json(),
@@ -237,7 +237,7 @@ fn health_providers_polling_and_interval_updates() {
         .all(|t| t["interval"] == 2500));
 
     let id = tasks[0]["id"].as_str().unwrap();
-    let low = server.request(
+    let low = server.admin_request(
         "POST",
         "/api/polling/update",
         Some(&format!(r#"{{"taskId":"{id}","interval":500}}"#)),
@@ -247,7 +247,7 @@ fn health_providers_polling_and_interval_updates() {
         low.json(),
         serde_json::json!({"error": "Interval must be at least 1000ms"})
     );
-    let unknown = server.request(
+    let unknown = server.admin_request(
         "POST",
         "/api/polling/update",
         Some(r#"{"taskId":"nope","interval":5000}"#),
@@ -259,7 +259,7 @@ fn health_providers_polling_and_interval_updates() {
         r#"{"taskId":5,"interval":5000}"#,
         r#"{"taskId":"x","interval":"fast"}"#,
     ] {
-        let r = server.request("POST", "/api/polling/update", Some(bad));
+        let r = server.admin_request("POST", "/api/polling/update", Some(bad));
         assert_eq!(r.status, 400, "{bad}");
         assert!(r.json()["error"].is_string());
     }

@@ -19,7 +19,9 @@ fn request_in_flight_during_sigterm_completes() {
     let mut busy = Client::connect(server.addr);
     busy.send_raw(
         format!(
-            "POST /api/polling/update HTTP/1.1\r\nContent-Length: {}\r\n\r\n{first}",
+            "POST /api/polling/update HTTP/1.1\r\nAuthorization: Bearer {}\r\n\
+             Content-Length: {}\r\n\r\n{first}",
+            common::admin_token(),
             body.len()
         )
         .as_bytes(),

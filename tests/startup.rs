@@ -91,6 +91,48 @@ fn bad_arguments_and_missing_file() {
 }
 
 #[test]
+fn placeholder_secret_and_bad_key_file_are_refused() {
+    let placeholder = "your-secret-key-change-in-production";
+    let out = inplay(&[], &[("JWT_SECRET", placeholder)]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = stderr(&out);
+    assert!(
+        err.contains("auth.jwt_secret (from JWT_SECRET)") && err.contains("server.dev_mode"),
+        "{err}"
+    );
+    assert!(!err.contains(placeholder), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // An unreadable public key file names the key and the file.
+    let out = inplay(
+        &[],
+        &[
+            ("INPLAY_AUTH_ALGORITHMS", "RS256"),
+            ("INPLAY_AUTH_PUBLIC_KEY_FILE", "/nonexistent/jwt.pub"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(64));
+    let err = stderr(&out);
+    assert!(
+        err.contains("auth.public_key_file") && err.contains("/nonexistent/jwt.pub"),
+        "{err}"
+    );
+}
+
+#[test]
+fn placeholder_secret_is_allowed_in_dev_mode() {
+    let server = common::TestServer::start(&[
+        ("INPLAY_DEMO_ENABLED", "false"),
+        ("INPLAY_SERVER_DEV_MODE", "true"),
+        (
+            "INPLAY_AUTH_JWT_SECRET",
+            "your-secret-key-change-in-production",
+        ),
+    ]);
+    assert_eq!(server.get("/health").status, 200);
+}
+
+#[test]
 fn too_little_locked_memory_says_what_to_change() {
     let bin = env!("CARGO_BIN_EXE_inplay");
     let mut cmd = Command::new("sh");

@@ -75,8 +75,14 @@ pub(crate) async fn polling_status(shard: Rc<Shard>) -> Response {
 }
 
 /// Validates a `POST /api/polling/update` body: `{"taskId": "...", "interval": ms}`.
-pub(crate) fn parse_update(body: &[u8], shard: &Shard) -> Result<(String, Duration), Response> {
-    let bad = |msg: &str| Response::error(Status::BAD_REQUEST, msg);
+///
+/// # Errors
+/// The 400 response naming what is wrong (boxed: the error path is rare, the value large).
+pub(crate) fn parse_update(
+    body: &[u8],
+    shard: &Shard,
+) -> Result<(String, Duration), Box<Response>> {
+    let bad = |msg: &str| Box::new(Response::error(Status::BAD_REQUEST, msg));
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| bad("body must be a JSON object"))?;
     let obj = value

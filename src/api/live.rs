@@ -1,12 +1,19 @@
 //! The WebSocket endpoints' handshakes: validate the upgrade, then hand the connection to a
 //! session on this shard.
 
-use std::{future::Future, pin::Pin, rc::Rc};
+use std::{
+    future::Future,
+    pin::Pin,
+    rc::Rc,
+    time::{Duration, Instant},
+};
 
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use inplay_core::MatchId;
 
 use crate::{
+    auth::Grant,
+    clock,
     http::{query_pairs, Reply, Request, Response, Status},
     shard::Shard,
     ws::{mux::Mux, session, Topic},
@@ -18,15 +25,15 @@ type SessionFuture = Pin<Box<dyn Future<Output = ()>>>;
 
 /// `WS /live/:matchId`: every change of one match. Any well-formed id may be watched, as in
 /// the original service (a match may appear after its subscribers).
-pub(crate) fn live(shard: &Rc<Shard>, req: &Request<'_>, match_id: &str) -> Reply {
+pub(crate) fn live(shard: &Rc<Shard>, req: &Request<'_>, match_id: &str, grant: Grant) -> Reply {
     if !valid_name(match_id) {
         return Reply::Ready(Response::error(Status::BAD_REQUEST, "invalid matchId"));
     }
-    upgrade(shard, req, Topic::Match(MatchId::new(match_id)))
+    upgrade(shard, req, Topic::Match(MatchId::new(match_id)), grant)
 }
 
 /// `WS /markets/:sport[?league=]`: market changes of a sport.
-pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str) -> Reply {
+pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str, grant: Grant) -> Reply {
     let league = query_pairs(req.query)
         .find(|(k, v)| k == "league" && !v.is_empty())
         .map(|(_, v)| v);
@@ -40,21 +47,26 @@ pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str) -> Repl
         sport: sport.into(),
         league: league.map(Into::into),
     };
-    upgrade(shard, req, topic)
+    upgrade(shard, req, topic, grant)
 }
 
 /// `WS /ws`: many subscriptions on one connection, with snapshots and recovery.
-pub(crate) fn mux(shard: &Rc<Shard>, req: &Request<'_>) -> Reply {
+pub(crate) fn mux(shard: &Rc<Shard>, req: &Request<'_>, grant: Grant) -> Reply {
     let shard = shard.clone();
-    upgrade_with(req, move |stream| {
+    upgrade_with(req, grant, move |stream, expires_at| {
         Box::pin(async move {
             let config = shard.config.ws;
             let (queue, queue_rx) = session::queue(&config);
             let handler = Mux::new(shard.clone(), queue);
-            session::run(stream, handler, queue_rx, config, || shard.draining()).await;
+            let draining = || shard.draining();
+            session::run(stream, handler, queue_rx, config, expires_at, draining).await;
         })
     })
 }
+
+/// Longest a token can keep a session open (a year): far-future `exp` values stay far from
+/// `Instant` overflow.
+const MAX_SESSION_MS: u64 = 365 * 24 * 3600 * 1000;
 
 /// Whether a path or message names a match, sport or league in the accepted alphabet.
 pub(crate) fn valid_name(s: &str) -> bool {
@@ -64,22 +76,25 @@ pub(crate) fn valid_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic) -> Reply {
+fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic, grant: Grant) -> Reply {
     let shard = shard.clone();
-    upgrade_with(req, move |stream| {
+    upgrade_with(req, grant, move |stream, expires_at| {
         Box::pin(async move {
             let config = shard.config.ws;
             let (queue, queue_rx) = session::queue(&config);
             let handler = session::OneTopic::join(shard.hub.clone(), topic, queue);
-            session::run(stream, handler, queue_rx, config, || shard.draining()).await;
+            let draining = || shard.draining();
+            session::run(stream, handler, queue_rx, config, expires_at, draining).await;
         })
     })
 }
 
-/// Validates the handshake and hands the upgraded stream to `session`.
+/// Validates the handshake and hands the upgraded stream to `session`. A session opened with a
+/// token ends when the token does (`grant.valid_until_ms`), with close code 4001.
 fn upgrade_with(
     req: &Request<'_>,
-    session: impl FnOnce(TcpStream) -> SessionFuture + 'static,
+    grant: Grant,
+    session: impl FnOnce(TcpStream, Option<Instant>) -> SessionFuture + 'static,
 ) -> Reply {
     if !req.upgrade_websocket {
         let msg = "this endpoint speaks WebSocket: send Upgrade: websocket";
@@ -102,8 +117,12 @@ fn upgrade_with(
             "missing or invalid Sec-WebSocket-Key",
         ));
     };
+    let expires_at = grant.valid_until_ms.map(|until| {
+        let left = u64::try_from(until.saturating_sub(clock::now().0)).unwrap_or(0);
+        Instant::now() + Duration::from_millis(left.min(MAX_SESSION_MS))
+    });
     Reply::Upgrade {
         accept: derive_accept_key(key),
-        session: Box::new(session),
+        session: Box::new(move |stream| session(stream, expires_at)),
     }
 }

@@ -5,6 +5,7 @@
 //! asks the others and answers when they reply.
 
 mod admin;
+mod gate;
 mod live;
 mod openapi;
 mod reads;
@@ -19,21 +20,28 @@ pub(crate) use live::valid_name;
 #[cfg(test)]
 pub(crate) use routes::ROUTES;
 
+pub(crate) use gate::GateConfig;
+
 use crate::{
-    http::{Method, Reply, Request, Response, Service, Status},
+    auth::Grant,
+    http::{Reply, Request, Response, Service, Status},
     shard::Shard,
 };
-use routes::{match_route, Matched, Route};
+use gate::{Admission, Gate};
+use routes::{match_route, Matched, Policy, Route};
 
 /// The API as served by one shard.
 pub(crate) struct Api {
     shard: Rc<Shard>,
+    /// CORS, rate limit and authentication, before any handler.
+    gate: Gate,
 }
 
 impl Api {
     /// The API on `shard`.
     pub fn new(shard: Rc<Shard>) -> Self {
-        Self { shard }
+        let gate = Gate::new(shard.config.gate.clone(), shard.nr_shards);
+        Self { shard, gate }
     }
 }
 
@@ -44,13 +52,24 @@ impl Service for Api {
     }
 
     fn call(&self, req: &Request<'_>) -> Reply {
-        if req.method == Method::Options {
-            return Reply::Ready(
-                Response::with_status(Status::NO_CONTENT, crate::http::Body::Empty)
-                    .header("Allow: GET, HEAD, POST, OPTIONS".into()),
-            );
+        let matched = match_route(req.method, req.path);
+        let policy = match matched {
+            Matched::Found(route, _) => route.policy(),
+            _ => Policy::UNMATCHED,
+        };
+        match self.gate.admit(req, policy) {
+            Admission::Answer(response) => Reply::Ready(response),
+            Admission::Pass(decor, grant) => decor.apply_to(self.dispatch(req, matched, grant)),
         }
-        let (route, param) = match match_route(req.method, req.path) {
+    }
+}
+
+// === impl Api ===
+
+impl Api {
+    /// Runs the handler of a request the gate let through.
+    fn dispatch(&self, req: &Request<'_>, matched: Matched<'_>, grant: Grant) -> Reply {
+        let (route, param) = match matched {
             Matched::Found(route, param) => (route, param),
             Matched::WrongMethod(allow) => {
                 let msg = format!("method {} not allowed on {}", req.method_str, req.path);
@@ -73,9 +92,9 @@ impl Service for Api {
             Route::MarketOdds => Reply::Ready(reads::market_odds(shard, param)),
             Route::OpenApi => Reply::Ready(openapi::response()),
             Route::Metrics => Reply::Deferred(Box::pin(admin::metrics(shard.clone()))),
-            Route::LiveWs => live::live(shard, req, param),
-            Route::MarketsWs => live::markets(shard, req, param),
-            Route::MuxWs => live::mux(shard, req),
+            Route::LiveWs => live::live(shard, req, param, grant),
+            Route::MarketsWs => live::markets(shard, req, param, grant),
+            Route::MuxWs => live::mux(shard, req, grant),
             Route::Health => Reply::Deferred(Box::pin(admin::health(shard.clone()))),
             Route::ProvidersHealth => Reply::Deferred(Box::pin(admin::providers(shard.clone()))),
             Route::PollingStatus => Reply::Deferred(Box::pin(admin::polling_status(shard.clone()))),
@@ -85,7 +104,7 @@ impl Service for Api {
                     task_id,
                     interval,
                 ))),
-                Err(r) => Reply::Ready(r),
+                Err(r) => Reply::Ready(*r),
             },
         }
     }

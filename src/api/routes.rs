@@ -1,7 +1,12 @@
 //! The route table: every path the server answers, in one place, so `/openapi.json` can be
-//! checked against it by a test.
+//! checked against it by a test; and, next to it, who may call each route and which
+//! rate-limit bucket it draws from ([`Route::policy`]).
 
-use crate::http::Method;
+use crate::{
+    auth::{Access, Role},
+    http::Method,
+    ratelimit::Class,
+};
 
 /// A route of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +48,48 @@ pub(crate) const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Get, "/ws", Route::MuxWs),
     (Method::Get, "/metrics", Route::Metrics),
 ];
+
+/// Who may call a route and which bucket it draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Policy {
+    /// Authentication and role.
+    pub access: Access,
+    /// Rate-limit class.
+    pub class: Class,
+}
+
+impl Policy {
+    /// Requests that match no route (404/405) and preflights: public reads.
+    pub const UNMATCHED: Self = Self {
+        access: Access::Public,
+        class: Class::Read,
+    };
+}
+
+// === impl Route ===
+
+impl Route {
+    /// Who may call the route and which rate-limit bucket it draws from. An exhaustive match,
+    /// so a new route cannot be added without deciding both. Management routes need `admin`;
+    /// the betting platform's routes (bet validation, settlement) and provider pushes
+    /// (`/api/ingest/:provider`) will need `service` and the `Write` class.
+    pub(crate) const fn policy(self) -> Policy {
+        let (access, class) = match self {
+            Route::Health | Route::Metrics => (Access::Public, Class::Exempt),
+            Route::OpenApi => (Access::Public, Class::Read),
+            Route::PollingUpdate => (Access::Role(Role::Admin), Class::Write),
+            Route::ProvidersHealth
+            | Route::PollingStatus
+            | Route::Score
+            | Route::MarketsBySport
+            | Route::MarketOdds
+            | Route::Matches
+            | Route::Match => (Access::Read, Class::Read),
+            Route::LiveWs | Route::MarketsWs | Route::MuxWs => (Access::Stream, Class::Read),
+        };
+        Policy { access, class }
+    }
+}
 
 /// The route template a request matched (`/api/scores/{matchId}`), as a metrics label.
 pub(crate) fn route_label(method: Method, path: &str) -> &'static str {

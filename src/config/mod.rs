@@ -17,8 +17,11 @@ mod error;
 mod ms;
 mod schema;
 mod sections;
+mod security;
 mod validate;
 
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;
 
@@ -30,10 +33,10 @@ use toml::{Table, Value};
 pub use env::{check_env_names, inplay_var_names, process_env};
 pub use error::{ConfigError, Origin};
 pub use sections::{
-    AuthConfig, CorsConfig, DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat,
-    MarketsConfig, PollingConfig, PostgresConfig, RateLimitConfig, RedisConfig, ServerConfig,
-    StorageConfig, WebSocketConfig,
+    DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat, MarketsConfig, PollingConfig,
+    PostgresConfig, RedisConfig, ServerConfig, StorageConfig, WebSocketConfig,
 };
+pub use security::{AuthConfig, CorsConfig, RateLimitConfig};
 
 use env::Overrides;
 use schema::{Problem, MAX_SHARDS};
@@ -66,11 +69,11 @@ pub struct Config {
     pub postgres: PostgresConfig,
     /// `[storage]`: local data directory and the PostgreSQL journal's bound.
     pub storage: StorageConfig,
-    /// `[auth]`: JWT secret.
+    /// `[auth]`: bearer tokens: keys, pinned algorithms, claims checked.
     pub auth: AuthConfig,
     /// `[cors]`: allowed origins.
     pub cors: CorsConfig,
-    /// `[rate_limit]`: per-IP request limit.
+    /// `[rate_limit]`: per-client-IP request limits.
     pub rate_limit: RateLimitConfig,
 }
 

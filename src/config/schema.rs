@@ -6,7 +6,8 @@
 
 use toml::Value;
 
-use super::error::Bad;
+use super::{error::Bad, security::ALGORITHMS};
+use crate::ratelimit::IpNet;
 
 /// Longest duration any `_ms` key accepts: 7 days. Longer waits are certainly typos, and the cap
 /// keeps `Instant + duration` far from overflow.
@@ -38,6 +39,10 @@ pub(super) enum Kind {
     RedisUrl,
     /// A list of strings; a comma list in the environment.
     StrList,
+    /// A non-empty list of words from a fixed set; a comma list in the environment.
+    WordList(&'static [&'static str]),
+    /// A list of IP addresses or CIDR ranges (`10.0.0.0/8`); a comma list in the environment.
+    NetList,
     /// A list of integers in `0..=max`; a comma list in the environment.
     IntList { max: i64 },
     /// A table of name → milliseconds; `name=ms,name=ms` in the environment.
@@ -87,6 +92,10 @@ const fn int(min: i64, max: i64) -> Kind {
 /// `u32::MAX`, lossless in `i64`.
 const U32: i64 = u32::MAX as i64;
 
+/// Largest rate-limit burst: far above any sane value, and small enough that the limiter's
+/// nanosecond arithmetic cannot overflow.
+const MAX_BURST: i64 = 1_000_000;
+
 /// Every key of the config, in the order of config/default.toml.
 pub(super) static KEYS: &[Key] = &[
     legacy("server", "host", Kind::IpAddr, "HOST"),
@@ -95,6 +104,7 @@ pub(super) static KEYS: &[Key] = &[
     key("server", "cpus", Kind::IntList { max: 4095 }),
     key("server", "shutdown_grace_ms", Kind::Ms { min: 0 }),
     key("server", "io_memory_kib", int(1, 1 << 20)),
+    key("server", "dev_mode", Kind::Bool),
     key("http", "max_header_bytes", int(1024, 1 << 20)),
     key("http", "max_body_bytes", int(0, 64 << 20)),
     key("http", "max_headers", int(1, 1024)),
@@ -108,6 +118,7 @@ pub(super) static KEYS: &[Key] = &[
     key("websocket", "idle_timeout_ms", Kind::Ms { min: 100 }),
     key("websocket", "history_bytes", int(0, 1 << 30)),
     key("websocket", "max_subscriptions", int(1, 1_000_000)),
+    key("websocket", "require_auth", Kind::Bool),
     legacy("log", "level", Kind::LogLevel, "LOG_LEVEL"),
     key("log", "format", Kind::OneOf(&["json", "pretty"])),
     key("demo", "enabled", Kind::Bool),
@@ -150,9 +161,21 @@ pub(super) static KEYS: &[Key] = &[
     key("storage", "data_dir", Kind::NonEmpty),
     key("storage", "journal_max_bytes", int(0, i64::MAX)),
     legacy("auth", "jwt_secret", Kind::Str, "JWT_SECRET"),
+    key("auth", "public_key_file", Kind::Str),
+    key("auth", "algorithms", Kind::WordList(ALGORITHMS)),
+    key("auth", "leeway_ms", Kind::Ms { min: 0 }),
+    key("auth", "issuer", Kind::Str),
+    key("auth", "audience", Kind::Str),
+    key("auth", "protect_reads", Kind::Bool),
     legacy("cors", "allowed_origins", Kind::StrList, "ALLOWED_ORIGINS"),
+    key("cors", "max_age_ms", Kind::Ms { min: 0 }),
     key("rate_limit", "enabled", Kind::Bool),
     key("rate_limit", "requests_per_minute", int(1, U32)),
+    key("rate_limit", "burst", int(1, MAX_BURST)),
+    key("rate_limit", "write_requests_per_minute", int(1, U32)),
+    key("rate_limit", "write_burst", int(1, MAX_BURST)),
+    key("rate_limit", "trusted_proxies", Kind::NetList),
+    key("rate_limit", "max_clients_per_shard", int(1, 100_000_000)),
 ];
 
 /// Prefix of inplay's own environment variables.
@@ -202,6 +225,13 @@ impl Kind {
                                redis+unix:// or unix://"
                 .into(),
             Kind::StrList => "a list of strings (a comma list in the environment)".into(),
+            Kind::WordList(words) => format!(
+                "a non-empty list of: {} (a comma list in the environment)",
+                words.join(", ")
+            ),
+            Kind::NetList => "a list of IP addresses or CIDR ranges such as 10.0.0.0/8 \
+                              (a comma list in the environment)"
+                .into(),
             Kind::IntList { max } => {
                 format!("a list of integers in 0..={max} (a comma list in the environment)")
             }
@@ -227,6 +257,15 @@ impl Kind {
             (Kind::LogLevel, Value::String(s)) => log_level_ok(s),
             (Kind::RedisUrl, Value::String(s)) => redis_url_ok(s),
             (Kind::StrList, Value::Array(items)) => items.iter().all(Value::is_str),
+            (Kind::WordList(words), Value::Array(items)) => {
+                !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|v| v.as_str().is_some_and(|w| words.contains(&w)))
+            }
+            (Kind::NetList, Value::Array(items)) => items
+                .iter()
+                .all(|v| v.as_str().is_some_and(|s| IpNet::parse(s).is_some())),
             (Kind::IntList { max }, Value::Array(items)) => items
                 .iter()
                 .all(|v| v.as_integer().is_some_and(|n| (0..=max).contains(&n))),
@@ -270,7 +309,7 @@ impl Kind {
             | Kind::OneOf(_)
             | Kind::LogLevel
             | Kind::RedisUrl => Ok(Value::String(raw.to_owned())),
-            Kind::StrList => Ok(Value::Array(
+            Kind::StrList | Kind::WordList(_) | Kind::NetList => Ok(Value::Array(
                 comma_list(raw).map(|s| Value::String(s.into())).collect(),
             )),
             Kind::IntList { .. } => comma_list(raw)

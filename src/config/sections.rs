@@ -34,6 +34,9 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// glommio `io_memory` per shard, in KiB. Locked memory: `RLIMIT_MEMLOCK` must allow it.
     pub io_memory_kib: usize,
+    /// Local development: allows what production must not have, such as the original service's
+    /// placeholder JWT secret.
+    pub dev_mode: bool,
 }
 
 /// `[http]`: limits and timeouts of the HTTP/1.1 front end.
@@ -207,32 +210,6 @@ pub struct StorageConfig {
     pub journal_max_bytes: u64,
 }
 
-/// `[auth]`: bearer tokens.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuthConfig {
-    /// HS256 secret for JWTs; empty = none configured (redacted in `Debug`).
-    pub jwt_secret: String,
-}
-
-/// `[cors]`: cross-origin requests.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CorsConfig {
-    /// Origins allowed to call the API with credentials; empty = no CORS headers.
-    pub allowed_origins: Vec<String>,
-}
-
-/// `[rate_limit]`: per-client-IP request limit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RateLimitConfig {
-    /// Whether requests are limited.
-    pub enabled: bool,
-    /// Requests one IP may make per minute; more get 429.
-    pub requests_per_minute: u32,
-}
-
 // === impl Default for each section ===
 
 impl Default for ServerConfig {
@@ -244,6 +221,7 @@ impl Default for ServerConfig {
             cpus: Vec::new(),
             shutdown_grace: Duration::from_millis(5000),
             io_memory_kib: 512,
+            dev_mode: false,
         }
     }
 }
@@ -266,6 +244,9 @@ pub struct WebSocketConfig {
     pub history_bytes: usize,
     /// Most subscriptions (matches, sports) one `/ws` connection may hold.
     pub max_subscriptions: usize,
+    /// Whether a handshake needs a valid bearer token (`Authorization` or `?token=`). Off keeps
+    /// the original service's clients working.
+    pub require_auth: bool,
 }
 
 impl Default for WebSocketConfig {
@@ -277,6 +258,7 @@ impl Default for WebSocketConfig {
             idle_timeout: Duration::from_secs(90),
             history_bytes: 8 << 20,
             max_subscriptions: 1000,
+            require_auth: false,
         }
     }
 }
@@ -409,15 +391,6 @@ impl Default for StorageConfig {
     }
 }
 
-impl Default for RateLimitConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            requests_per_minute: 100,
-        }
-    }
-}
-
 /// An interval table from name, milliseconds pairs.
 fn intervals(pairs: &[(&str, u64)]) -> Intervals {
     pairs
@@ -467,16 +440,8 @@ impl fmt::Debug for PostgresConfig {
     }
 }
 
-impl fmt::Debug for AuthConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field("jwt_secret", &redacted(&self.jwt_secret))
-            .finish()
-    }
-}
-
 /// How a secret shows in `Debug`: whether it is set, never its value.
-fn redacted(secret: &str) -> &'static str {
+pub(super) fn redacted(secret: &str) -> &'static str {
     if secret.is_empty() {
         "<empty>"
     } else {

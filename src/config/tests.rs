@@ -7,12 +7,12 @@ use super::*;
 const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 const PRODUCTION_TOML: &str = include_str!("../../config/example-production.toml");
 
-fn no_env(_: &str) -> Option<String> {
+pub(super) fn no_env(_: &str) -> Option<String> {
     None
 }
 
 /// A lookup function over fixed pairs.
-fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+pub(super) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
         .iter()
         .map(|&(k, v)| (k.to_owned(), v.to_owned()))
@@ -20,17 +20,17 @@ fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     move |name| map.get(name).cloned()
 }
 
-fn with_env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+pub(super) fn with_env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_toml_str("", &env_of(pairs))
 }
 
-fn error_text(pairs: &[(&str, &str)]) -> String {
+pub(super) fn error_text(pairs: &[(&str, &str)]) -> String {
     with_env(pairs)
         .expect_err("the environment is invalid")
         .to_string()
 }
 
-fn toml_error(text: &str) -> String {
+pub(super) fn toml_error(text: &str) -> String {
     Config::from_toml_str(text, &no_env)
         .expect_err("the text is invalid")
         .to_string()
@@ -373,6 +373,7 @@ fn resolved_shards_follows_shards_then_cpus_then_cores() {
 fn secrets_are_redacted_in_debug() {
     let config = with_env(&[("JWT_SECRET", "hunter2"), ("DB_PASSWORD", "pw-123")]).expect("loads");
     let debug = format!("{config:?}");
+    assert!(debug.contains("jwt_secret: \"<redacted>\""), "{debug}");
     assert!(
         !debug.contains("hunter2") && !debug.contains("pw-123"),
         "{debug}"

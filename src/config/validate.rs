@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeSet, time::Duration};
 
-use super::{error::Bad, sections::Intervals, Config};
+use super::{error::Bad, sections::Intervals, security::PLACEHOLDER_SECRET, Config};
 
 // === impl Config ===
 
@@ -14,6 +14,7 @@ impl Config {
     pub(super) fn check_relations(&self) -> Result<(), Bad> {
         self.check_cpus()?;
         self.check_intervals()?;
+        self.check_auth()?;
         let markets = &self.markets;
         if markets.default_limit > markets.max_limit {
             return Err(Bad::new(
@@ -72,6 +73,50 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// `[auth]`: no published placeholder secret outside dev mode, and a public key file only
+    /// with algorithms of one public-key family that use it.
+    fn check_auth(&self) -> Result<(), Bad> {
+        let auth = &self.auth;
+        if auth.jwt_secret == PLACEHOLDER_SECRET && !self.server.dev_mode {
+            return Err(Bad::new(
+                "auth.jwt_secret",
+                "(the original service's published placeholder)",
+                "a real secret: anyone can mint tokens with the placeholder \
+                 (set server.dev_mode = true to allow it on a development machine)",
+            ));
+        }
+        let mut families = auth.public_key_algorithms().map(family);
+        let first = families.next();
+        if first.is_some_and(|f| families.any(|g| g != f)) {
+            return Err(Bad::new(
+                "auth.algorithms",
+                format!("{:?}", auth.algorithms),
+                "public-key algorithms of one key type only (RS*/PS*, ES* or EdDSA): \
+                 auth.public_key_file holds one key",
+            ));
+        }
+        if !auth.public_key_file.is_empty() && first.is_none() {
+            return Err(Bad::new(
+                "auth.public_key_file",
+                format!("{:?}", auth.public_key_file),
+                "no file unless auth.algorithms pins a public-key algorithm \
+                 (RS256, ES256, ...) that uses it",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The key type a public-key algorithm needs: RSA for RS*/PS*, else its own prefix.
+fn family(alg: &str) -> &str {
+    match alg.get(..2) {
+        Some("RS" | "PS") => "RSA",
+        Some(prefix) => prefix,
+        None => alg,
     }
 }
 

@@ -68,6 +68,7 @@ pub(crate) async fn serve<S: Service>(
     // Declared after `stream`, so it is dropped (unregistered) before the socket closes.
     let guard = tracker.register(stream.as_raw_fd());
     let _ = stream.set_nodelay(true);
+    let peer = stream.peer_addr().ok().map(|a| a.ip());
     let mut buf = vec![0u8; READ_CHUNK];
     let mut filled = 0; // valid bytes in buf
     let mut out = Vec::with_capacity(READ_CHUNK);
@@ -80,7 +81,8 @@ pub(crate) async fn serve<S: Service>(
         let mut upgrade = None;
         while served < config.max_pipeline {
             match parse(&buf[start..filled], config.limits) {
-                Parse::Complete(req, used) => {
+                Parse::Complete(mut req, used) => {
+                    req.peer = peer;
                     let keep_alive = req.keep_alive && !tracker.draining();
                     let head = req.method == Method::Head;
                     let received_at = std::time::Instant::now();

@@ -2,6 +2,7 @@
 //! keep-alive, pipelining answered in one batched write, strict limits, timeouts.
 
 mod conn;
+mod cors;
 mod date;
 pub(crate) mod request;
 mod response;
@@ -10,5 +11,6 @@ mod tracker;
 pub(crate) use conn::{serve, ConnConfig, Reply, Service};
 pub(crate) use request::{query_pairs, Limits, Method, Request};
 
-pub(crate) use response::{Body, CacheState, Response, Status};
+pub(crate) use cors::{Cors, CorsHeaders, CorsVerdict};
+pub(crate) use response::{Body, CacheState, RateLimitHeaders, Response, Status};
 pub(crate) use tracker::Tracker;

@@ -4,6 +4,8 @@
 //! (no chunked uploads: nothing in the API needs them), and every refusal maps to the status a
 //! client can act on. Parsing borrows from the buffer; nothing is copied on the hot path.
 
+use std::net::IpAddr;
+
 use super::Status;
 
 /// Limits applied while parsing, from `[http]` in the config.
@@ -45,6 +47,14 @@ pub(crate) struct Request<'b> {
     pub ws_key: Option<&'b [u8]>,
     /// `Sec-WebSocket-Version`.
     pub ws_version: Option<&'b [u8]>,
+    /// `Authorization` (the last one, if several).
+    pub authorization: Option<&'b [u8]>,
+    /// `Origin`, for CORS.
+    pub origin: Option<&'b [u8]>,
+    /// The last `X-Forwarded-For` line (its rightmost entry is the nearest hop).
+    pub forwarded_for: Option<&'b [u8]>,
+    /// The connection's peer address; set by the connection, not by [`parse`].
+    pub peer: Option<IpAddr>,
     /// The body (exactly `Content-Length` bytes).
     pub body: &'b [u8],
 }
@@ -94,6 +104,7 @@ pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
     let mut keep_alive = version == 1;
     let mut upgrade_websocket = false;
     let (mut ws_key, mut ws_version) = (None, None);
+    let (mut authorization, mut origin, mut forwarded_for) = (None, None, None);
     for h in req.headers.iter() {
         let name = h.name;
         if name.eq_ignore_ascii_case("content-length") {
@@ -125,6 +136,12 @@ pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
             ws_key = Some(h.value.trim_ascii());
         } else if name.eq_ignore_ascii_case("sec-websocket-version") {
             ws_version = Some(h.value.trim_ascii());
+        } else if name.eq_ignore_ascii_case("authorization") {
+            authorization = Some(h.value.trim_ascii());
+        } else if name.eq_ignore_ascii_case("origin") {
+            origin = Some(h.value.trim_ascii());
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            forwarded_for = Some(h.value);
         }
     }
     let body_len = content_length.unwrap_or(0);
@@ -156,6 +173,10 @@ pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
             upgrade_websocket,
             ws_key,
             ws_version,
+            authorization,
+            origin,
+            forwarded_for,
+            peer: None,
             body: &buf[head_len..total],
         },
         total,

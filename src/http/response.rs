@@ -5,6 +5,8 @@
 
 use std::{rc::Rc, sync::Arc};
 
+use super::cors::CorsHeaders;
+
 /// An HTTP status code with its reason phrase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Status(pub u16, pub &'static str);
@@ -15,12 +17,15 @@ impl Status {
     pub const CREATED: Self = Self(201, "Created");
     pub const NO_CONTENT: Self = Self(204, "No Content");
     pub const BAD_REQUEST: Self = Self(400, "Bad Request");
+    pub const UNAUTHORIZED: Self = Self(401, "Unauthorized");
+    pub const FORBIDDEN: Self = Self(403, "Forbidden");
     pub const NOT_FOUND: Self = Self(404, "Not Found");
     pub const METHOD_NOT_ALLOWED: Self = Self(405, "Method Not Allowed");
     pub const REQUEST_TIMEOUT: Self = Self(408, "Request Timeout");
     pub const UPGRADE_REQUIRED: Self = Self(426, "Upgrade Required");
     pub const PAYLOAD_TOO_LARGE: Self = Self(413, "Payload Too Large");
     pub const UNSUPPORTED_MEDIA_TYPE: Self = Self(415, "Unsupported Media Type");
+    pub const TOO_MANY_REQUESTS: Self = Self(429, "Too Many Requests");
     pub const HEADERS_TOO_LARGE: Self = Self(431, "Request Header Fields Too Large");
     pub const INTERNAL: Self = Self(500, "Internal Server Error");
     pub const NOT_IMPLEMENTED: Self = Self(501, "Not Implemented");
@@ -70,6 +75,23 @@ pub(crate) struct Response {
     pub cache: Option<CacheState>,
     /// Extra header lines, each without the trailing CRLF (`Allow: GET`).
     pub extra_headers: Vec<String>,
+    /// `X-RateLimit-*` and `Retry-After`, encoded without allocating.
+    pub rate_limit: Option<RateLimitHeaders>,
+    /// CORS headers for the request's origin.
+    pub cors: Option<CorsHeaders>,
+}
+
+/// The rate-limit headers of one response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RateLimitHeaders {
+    /// `X-RateLimit-Limit`: the configured requests per minute of the route's class.
+    pub limit: u32,
+    /// `X-RateLimit-Remaining`: requests this connection's shard would still admit right now.
+    pub remaining: u32,
+    /// `X-RateLimit-Reset`: seconds until the bucket is full again.
+    pub reset_secs: u64,
+    /// `Retry-After` (429 only): seconds until one more request would be admitted.
+    pub retry_after_secs: Option<u64>,
 }
 
 const JSON: &str = "application/json; charset=utf-8";
@@ -88,12 +110,23 @@ impl Response {
             content_type: JSON,
             cache: None,
             extra_headers: Vec::new(),
+            rate_limit: None,
+            cors: None,
         }
     }
 
     /// `{"error": message}` with the given status, the API's one error shape.
     pub fn error(status: Status, message: &str) -> Self {
         let body = serde_json::to_vec(&serde_json::json!({ "error": message }))
+            .unwrap_or_else(|_| b"{\"error\":\"internal error\"}".to_vec());
+        Self::with_status(status, Body::Owned(body))
+    }
+
+    /// `{"error": message, "statusCode": n}`: the refusals of the request gate (401, 403, 429),
+    /// in the shape the original service's framework used for them.
+    pub fn refusal(status: Status, message: &str) -> Self {
+        let body = serde_json::json!({ "error": message, "statusCode": status.0 });
+        let body = serde_json::to_vec(&body)
             .unwrap_or_else(|_| b"{\"error\":\"internal error\"}".to_vec());
         Self::with_status(status, Body::Owned(body))
     }
@@ -154,6 +187,12 @@ impl Response {
                 CacheState::Miss => b"\r\nX-Cache: MISS",
             });
         }
+        if let Some(rate) = &self.rate_limit {
+            rate.encode(out);
+        }
+        if let Some(cors) = &self.cors {
+            cors.encode(out);
+        }
         for h in &self.extra_headers {
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(h.as_bytes());
@@ -162,6 +201,25 @@ impl Response {
             out.extend_from_slice(b"\r\nConnection: close");
         }
         out.extend_from_slice(b"\r\n\r\n");
+    }
+}
+
+// === impl RateLimitHeaders ===
+
+impl RateLimitHeaders {
+    /// Appends the header lines, each preceded by CRLF.
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut num = itoa::Buffer::new();
+        out.extend_from_slice(b"\r\nX-RateLimit-Limit: ");
+        out.extend_from_slice(num.format(self.limit).as_bytes());
+        out.extend_from_slice(b"\r\nX-RateLimit-Remaining: ");
+        out.extend_from_slice(num.format(self.remaining).as_bytes());
+        out.extend_from_slice(b"\r\nX-RateLimit-Reset: ");
+        out.extend_from_slice(num.format(self.reset_secs).as_bytes());
+        if let Some(secs) = self.retry_after_secs {
+            out.extend_from_slice(b"\r\nRetry-After: ");
+            out.extend_from_slice(num.format(secs).as_bytes());
+        }
     }
 }
 

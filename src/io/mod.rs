@@ -103,6 +103,11 @@ pub(crate) struct IoStats {
     pub redis_queue: AtomicUsize,
     /// Record batches the shards could not hand over (shard-side bound reached).
     pub records_dropped: AtomicU64,
+    /// History records handed to the I/O thread, by kind: score changes (`live_scores` rows),
+    /// market changes (`market_history` rows), settlements (`settlements` rows).
+    pub sent_scores: AtomicU64,
+    pub sent_markets: AtomicU64,
+    pub sent_settlements: AtomicU64,
 }
 
 /// The receiving ends, moved into the thread by [`spawn`].
@@ -220,7 +225,7 @@ async fn run(
 ) {
     let IoParts {
         settings,
-        pg_stats,
+        pg_stats: pg_stats_owned,
         redis_rx,
         records_rx,
         stats,
@@ -263,7 +268,11 @@ async fn run(
         // queued. The shards' senders may outlive them, so at stop the forwarder closes it.
         let (tx, writer_rx) = mpsc::channel(RECORD_QUEUE);
         writers.push(tokio::task::spawn_local(forward(rx, tx, stop.clone())));
-        writers.push(tokio::task::spawn_local(pg::run(pg, writer_rx, pg_stats)));
+        writers.push(tokio::task::spawn_local(pg::run(
+            pg,
+            writer_rx,
+            pg_stats_owned.clone(),
+        )));
     }
     let _ = stop.changed().await;
     for t in &background {
@@ -277,8 +286,17 @@ async fn run(
     if tokio::time::timeout(FLUSH_GRACE, flush).await.is_err() {
         warn!("I/O writers did not finish in time");
     }
+    let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let pg = pg_stats_owned.snapshot();
     info!(
-        redis_dropped = stats.redis_dropped.load(Ordering::Relaxed),
+        redis_dropped = load(&stats.redis_dropped),
+        sent_scores = load(&stats.sent_scores),
+        sent_markets = load(&stats.sent_markets),
+        sent_settlements = load(&stats.sent_settlements),
+        pg_written = pg.written,
+        pg_queued = pg.queued,
+        pg_journal_records = pg.journal_records,
+        pg_dropped = pg.dropped,
         "I/O thread stopped"
     );
 }

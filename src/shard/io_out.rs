@@ -337,7 +337,26 @@ impl IoOut {
             }
         }
         match &self.handle.records {
-            Some(tx) if !records.is_empty() => tx.send(records).await.is_ok(),
+            Some(tx) if !records.is_empty() => {
+                let (mut scores, mut markets, mut settlements) = (0, 0, 0);
+                for r in &records {
+                    match r {
+                        Record::Score { .. } => scores += 1,
+                        Record::Market { .. } => markets += 1,
+                        Record::Settlement { .. } => settlements += 1,
+                        _ => {}
+                    }
+                }
+                let sent = tx.send(records).await.is_ok();
+                if sent {
+                    stats.sent_scores.fetch_add(scores, Ordering::Relaxed);
+                    stats.sent_markets.fetch_add(markets, Ordering::Relaxed);
+                    stats
+                        .sent_settlements
+                        .fetch_add(settlements, Ordering::Relaxed);
+                }
+                sent
+            }
             _ => true,
         }
     }

@@ -62,6 +62,8 @@ pub(crate) struct ShardConfig {
     pub started_at: inplay_core::Timestamp,
     /// WebSocket limits and timers.
     pub ws: crate::ws::WsConfig,
+    /// CORS, rate limits and authentication, shared read-only by every shard.
+    pub gate: Arc<crate::api::GateConfig>,
     /// WebSocket sessions per shard (owners ship events only where there are some).
     pub ws_sessions: Arc<[std::sync::atomic::AtomicUsize]>,
     /// The way to the I/O thread (Redis, PostgreSQL) and the polling leases.

@@ -3,9 +3,12 @@
 //! What a client may say depends on the endpoint ([`Handler`]): on `/live` and `/markets`,
 //! `{"type":"ping"}` gets `{"type":"pong","timestamp":…}` as in the original service and
 //! anything else gets `{"type":"error","error":…}`; `/ws` adds subscriptions ([`super::mux`]).
-//! Messages over the size limit close the connection with 1009. The server pings an idle client every `ping_interval` and closes a
-//! client that has sent nothing (not even a pong) for `idle_timeout`. When the queue is closed
+//! Messages over the size limit close the connection with 1009. The server pings an idle client
+//! every `ping_interval` and closes a client that has sent nothing (not even a pong) for
+//! `idle_timeout`. When the queue is closed
 //! the session ends with 1008 (slow consumer) or, while the shard drains, 1001 (going away).
+//! A session opened with a token (`websocket.require_auth`) ends with 4001 "token expired"
+//! when the token does.
 
 use std::{rc::Rc, time::Duration};
 
@@ -45,6 +48,8 @@ enum Next {
     Client(Option<Result<Message, async_tungstenite::tungstenite::Error>>),
     Frame(Option<super::hub::Out>),
     Tick,
+    /// The token the session was opened with has expired.
+    Expired,
 }
 
 /// What an endpoint does with a session's traffic.
@@ -101,12 +106,18 @@ pub(crate) fn queue(
     async_channel::bounded(config.send_queue)
 }
 
-/// Runs a session on an upgraded connection until either side ends it.
+/// Close code of a session whose token expired (private-use range of RFC 6455 §7.4.2).
+pub(crate) const TOKEN_EXPIRED: u16 = 4001;
+
+/// Runs a session on an upgraded connection until either side ends it, or until
+/// `expires_at` (the end of the token it was opened with), when it closes with
+/// [`TOKEN_EXPIRED`].
 pub(crate) async fn run(
     stream: TcpStream,
     mut handler: impl Handler,
     queue_rx: async_channel::Receiver<Out>,
     config: WsConfig,
+    expires_at: Option<std::time::Instant>,
     draining: impl Fn() -> bool,
 ) {
     let ws_config = WebSocketConfig::default()
@@ -121,10 +132,21 @@ pub(crate) async fn run(
             future::or(async { Next::Client(rx.next().await) }, async {
                 Next::Frame(queue_rx.recv().await.ok())
             }),
-            async {
-                sleep(config.ping_interval).await;
-                Next::Tick
-            },
+            future::or(
+                async {
+                    sleep(config.ping_interval).await;
+                    Next::Tick
+                },
+                async {
+                    match expires_at {
+                        Some(at) => {
+                            sleep(at.saturating_duration_since(std::time::Instant::now())).await;
+                            Next::Expired
+                        }
+                        None => future::pending().await,
+                    }
+                },
+            ),
         )
         .await;
         match next {
@@ -172,6 +194,7 @@ pub(crate) async fn run(
                 };
             }
             Next::Client(None) => break None,
+            Next::Expired => break Some((CloseCode::from(TOKEN_EXPIRED), "token expired")),
             Next::Tick => {
                 if last_heard.elapsed() >= config.idle_timeout {
                     break Some((CloseCode::Away, "idle timeout"));

@@ -1,4 +1,8 @@
 //! Test harness: boots the real `inplay` binary on 127.0.0.1 port 0 and speaks raw HTTP/1.1.
+//!
+//! Servers start with rate limiting off (the suites hammer them; `tests/ratelimit.rs` turns it
+//! on with tiny limits) and with [`TEST_SECRET`] as the JWT secret, so a test can call the
+//! protected routes with a token from [`admin_token`] or [`mint`].
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod pg;
@@ -12,6 +16,45 @@ use std::{
     sync::mpsc,
     time::{Duration, Instant},
 };
+
+/// The HS256 secret every test server starts with (overridable through `env`).
+pub const TEST_SECRET: &str = "integration-tests-only-secret-0123456789";
+
+/// Unix seconds now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// An HS256 token over `claims`, signed with [`TEST_SECRET`].
+pub fn mint(claims: &serde_json::Value) -> String {
+    mint_with(
+        jsonwebtoken::Algorithm::HS256,
+        claims,
+        TEST_SECRET.as_bytes(),
+    )
+}
+
+/// An HMAC token (HS256/384/512) over `claims`, signed with `secret`.
+pub fn mint_with(
+    alg: jsonwebtoken::Algorithm,
+    claims: &serde_json::Value,
+    secret: &[u8],
+) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret);
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), claims, &key).expect("encode token")
+}
+
+/// A token with `roles`, valid for an hour.
+pub fn token_with_roles(roles: &[&str]) -> String {
+    mint(&serde_json::json!({"sub": "tests", "roles": roles, "exp": unix_now() + 3600}))
+}
+
+/// A token with the `admin` role, valid for an hour.
+pub fn admin_token() -> String {
+    token_with_roles(&["admin"])
+}
 
 /// A running server process; killed on drop.
 pub struct TestServer {
@@ -32,6 +75,8 @@ impl TestServer {
             .env("INPLAY_SERVER_SHARDS", "2")
             .env("INPLAY_LOG_LEVEL", "info")
             .env("INPLAY_LOG_FORMAT", "json")
+            .env("INPLAY_RATE_LIMIT_ENABLED", "false")
+            .env("INPLAY_AUTH_JWT_SECRET", TEST_SECRET)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in env {
@@ -74,6 +119,25 @@ impl TestServer {
         let mut c = Client::connect(self.addr);
         c.send(method, path, body);
         c.read_response()
+    }
+
+    /// One request with extra header lines (`("Authorization", "Bearer ...")`).
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut c = Client::connect(self.addr);
+        c.send_raw(&request_bytes_with(method, path, body, headers));
+        c.read_response()
+    }
+
+    /// One request carrying an admin token.
+    pub fn admin_request(&self, method: &str, path: &str, body: Option<&str>) -> Resp {
+        let auth = format!("Bearer {}", admin_token());
+        self.request_with(method, path, body, &[("Authorization", &auth)])
     }
 
     pub fn get(&self, path: &str) -> Resp {
@@ -253,7 +317,20 @@ impl Client {
 }
 
 pub fn request_bytes(method: &str, path: &str, body: Option<&str>) -> Vec<u8> {
+    request_bytes_with(method, path, body, &[])
+}
+
+/// A request with extra header lines.
+pub fn request_bytes_with(
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Vec<u8> {
     let mut s = format!("{method} {path} HTTP/1.1\r\nHost: test\r\n");
+    for (name, value) in headers {
+        s.push_str(&format!("{name}: {value}\r\n"));
+    }
     if let Some(b) = body {
         s.push_str(&format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n",

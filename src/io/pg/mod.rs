@@ -56,7 +56,9 @@ use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
 use tokio::sync::mpsc::Receiver;
 
-pub(crate) use stats::{PgStats, PgStatsSnapshot};
+pub(crate) use stats::PgStats;
+#[cfg(test)]
+pub(crate) use stats::PgStatsSnapshot;
 
 use crate::{
     config::{PostgresConfig, StorageConfig},
