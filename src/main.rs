@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod bets;
 mod clock;
 mod config;
 mod error;
@@ -281,5 +282,11 @@ fn shard_config(
         ws_sessions: Arc::default(),
         gate,
         io,
+        bets_dir: config.storage.data_dir.join("bets"),
+        bet_limits: bets::BetLimits {
+            odds_tolerance: f64::from(config.bets.odds_tolerance_bp) / 10_000.0,
+            min_stake: config.bets.min_stake_cents as f64 / 100.0,
+            max_stake: config.bets.max_stake_cents as f64 / 100.0,
+        },
     }
 }

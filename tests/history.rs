@@ -64,6 +64,10 @@ fn changes_land_in_the_original_and_inplay_tables() {
     assert!(pg.count("SELECT count(*) FROM provider_events") >= 100);
     assert!(pg.count("SELECT count(*) FROM live_scores") > 0);
     assert!(pg.count("SELECT count(*) FROM market_history") > 0);
+    // Each provider's own price is kept with the best one.
+    let quoted = "SELECT count(*) FROM market_history, jsonb_array_elements(selections) s \
+                  WHERE jsonb_array_length(s->'prices') > 0";
+    assert!(pg.count(quoted) > 0, "provider prices in market_history");
     // The original's markets table, as its queries read it.
     assert!(pg.count("SELECT count(*) FROM markets WHERE sport = 'football' AND active") > 0);
     let id = pg.query("SELECT match_id FROM live_scores LIMIT 1");

@@ -5,6 +5,7 @@
 //! asks the others and answers when they reply.
 
 mod admin;
+mod bets;
 mod gate;
 mod live;
 mod openapi;
@@ -95,6 +96,21 @@ impl Api {
             Route::LiveWs => live::live(shard, req, param, grant),
             Route::MarketsWs => live::markets(shard, req, param, grant),
             Route::MuxWs => live::mux(shard, req, grant),
+            Route::BetValidate => match crate::bets::ValidateRequest::parse(req.body) {
+                Ok(v) => Reply::Deferred(Box::pin(bets::validate(shard.clone(), v))),
+                Err(e) => Reply::Ready(bets::bad_field(&e)),
+            },
+            Route::BetRecord => {
+                Reply::Deferred(Box::pin(bets::record(shard.clone(), req.body.to_vec())))
+            }
+            Route::BetSettlement => Reply::Deferred(Box::pin(bets::bet_settlement(
+                shard.clone(),
+                param.to_owned(),
+            ))),
+            Route::MarketSettlement => Reply::Deferred(Box::pin(bets::market_settlement(
+                shard.clone(),
+                param.to_owned(),
+            ))),
             Route::Health => Reply::Deferred(Box::pin(admin::health(shard.clone()))),
             Route::ProvidersHealth => Reply::Deferred(Box::pin(admin::providers(shard.clone()))),
             Route::PollingStatus => Reply::Deferred(Box::pin(admin::polling_status(shard.clone()))),

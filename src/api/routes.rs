@@ -24,6 +24,10 @@ pub(crate) enum Route {
     LiveWs,
     MarketsWs,
     MuxWs,
+    BetValidate,
+    BetRecord,
+    BetSettlement,
+    MarketSettlement,
     Metrics,
 }
 
@@ -46,6 +50,18 @@ pub(crate) const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Get, "/live/{matchId}", Route::LiveWs),
     (Method::Get, "/markets/{sport}", Route::MarketsWs),
     (Method::Get, "/ws", Route::MuxWs),
+    (Method::Post, "/api/bets/validate", Route::BetValidate),
+    (Method::Post, "/api/bets", Route::BetRecord),
+    (
+        Method::Get,
+        "/api/bets/{betId}/settlement",
+        Route::BetSettlement,
+    ),
+    (
+        Method::Get,
+        "/api/markets/{marketId}/settlement",
+        Route::MarketSettlement,
+    ),
     (Method::Get, "/metrics", Route::Metrics),
 ];
 
@@ -86,6 +102,12 @@ impl Route {
             | Route::Matches
             | Route::Match => (Access::Read, Class::Read),
             Route::LiveWs | Route::MarketsWs | Route::MuxWs => (Access::Stream, Class::Read),
+            // The betting platform: authenticated, and not limited per IP (one platform IP
+            // makes every call; a per-IP minute budget would throttle the whole book).
+            Route::BetValidate
+            | Route::BetRecord
+            | Route::BetSettlement
+            | Route::MarketSettlement => (Access::Role(Role::Service), Class::Exempt),
         };
         Policy { access, class }
     }

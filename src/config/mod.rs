@@ -33,8 +33,8 @@ use toml::{Table, Value};
 pub use env::{check_env_names, inplay_var_names, process_env};
 pub use error::{ConfigError, Origin};
 pub use sections::{
-    DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat, MarketsConfig, PollingConfig,
-    PostgresConfig, RedisConfig, ServerConfig, StorageConfig, WebSocketConfig,
+    BetsConfig, DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat, MarketsConfig,
+    PollingConfig, PostgresConfig, RedisConfig, ServerConfig, StorageConfig, WebSocketConfig,
 };
 pub use security::{AuthConfig, CorsConfig, RateLimitConfig};
 
@@ -69,6 +69,8 @@ pub struct Config {
     pub postgres: PostgresConfig,
     /// `[storage]`: local data directory and the PostgreSQL journal's bound.
     pub storage: StorageConfig,
+    /// `[bets]`: bet validation limits.
+    pub bets: BetsConfig,
     /// `[auth]`: bearer tokens: keys, pinned algorithms, claims checked.
     pub auth: AuthConfig,
     /// `[cors]`: allowed origins.

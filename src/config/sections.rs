@@ -198,6 +198,29 @@ pub struct PostgresConfig {
     pub queue_max: usize,
 }
 
+/// `[bets]`: how bets are validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BetsConfig {
+    /// How far below the current price a requested price may be, in basis points of it
+    /// (200 = 2 %). A price above the current one is always refused.
+    pub odds_tolerance_bp: u32,
+    /// Smallest stake, in cents.
+    pub min_stake_cents: u64,
+    /// Largest stake, in cents.
+    pub max_stake_cents: u64,
+}
+
+impl Default for BetsConfig {
+    fn default() -> Self {
+        Self {
+            odds_tolerance_bp: 200,
+            min_stake_cents: 100,
+            max_stake_cents: 1_000_000,
+        }
+    }
+}
+
 /// `[storage]`: local files the server keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -15,6 +15,16 @@ impl Config {
         self.check_cpus()?;
         self.check_intervals()?;
         self.check_auth()?;
+        if self.bets.min_stake_cents > self.bets.max_stake_cents {
+            return Err(Bad::new(
+                "bets.min_stake_cents",
+                self.bets.min_stake_cents.to_string(),
+                format!(
+                    "at most bets.max_stake_cents ({})",
+                    self.bets.max_stake_cents
+                ),
+            ));
+        }
         let markets = &self.markets;
         if markets.default_limit > markets.max_limit {
             return Err(Bad::new(

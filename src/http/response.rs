@@ -20,6 +20,7 @@ impl Status {
     pub const UNAUTHORIZED: Self = Self(401, "Unauthorized");
     pub const FORBIDDEN: Self = Self(403, "Forbidden");
     pub const NOT_FOUND: Self = Self(404, "Not Found");
+    pub const CONFLICT: Self = Self(409, "Conflict");
     pub const METHOD_NOT_ALLOWED: Self = Self(405, "Method Not Allowed");
     pub const REQUEST_TIMEOUT: Self = Self(408, "Request Timeout");
     pub const UPGRADE_REQUIRED: Self = Self(426, "Upgrade Required");

@@ -34,7 +34,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 pub(crate) use lease::Leases;
-pub(crate) use record::{Record, SelectionPrice};
+pub(crate) use record::{ProviderQuote, Record, SelectionPrice};
 pub(crate) use redis::{relay as redis_relay, CacheSet, RedisBatch, RedisSettings};
 
 use crate::{error::StartError, shard::ShardMsg};

@@ -76,4 +76,18 @@ pub(crate) struct SelectionPrice {
     /// Best active decimal price, if any provider has one.
     pub best: Option<f64>,
     pub best_provider: Option<String>,
+    /// Every provider's own price and status for the selection (the provider prices history,
+    /// kept in `market_history.selections`).
+    #[serde(default)]
+    pub prices: Vec<ProviderQuote>,
+}
+
+/// One provider's price of a selection in a [`Record::Market`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ProviderQuote {
+    pub provider: String,
+    /// Decimal price.
+    pub odds: f64,
+    /// That provider's status of the market.
+    pub status: String,
 }

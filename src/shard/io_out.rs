@@ -24,7 +24,7 @@ use serde_json::json;
 use tracing::warn;
 
 use crate::{
-    io::{redis_relay, CacheSet, IoHandle, Record, RedisBatch, SelectionPrice},
+    io::{redis_relay, CacheSet, IoHandle, ProviderQuote, Record, RedisBatch, SelectionPrice},
     view::MatchRender,
     ws::Event,
 };
@@ -226,6 +226,15 @@ impl IoOut {
                     selection: s.selection.as_str().into(),
                     best: s.best.map(|p| p.decimal()),
                     best_provider: s.best_provider.as_ref().map(|p| p.to_string()),
+                    prices: s
+                        .prices
+                        .iter()
+                        .map(|p| ProviderQuote {
+                            provider: p.provider.to_string(),
+                            odds: p.price.decimal(),
+                            status: p.status.as_str().into(),
+                        })
+                        .collect(),
                 })
                 .collect(),
             market_id,

@@ -4,6 +4,7 @@
 //! Everything here is single-threaded (`Rc`, `RefCell`, `Cell`): other shards are reached only
 //! through their inboxes.
 
+mod bets;
 mod demo;
 pub(crate) mod history;
 mod io_out;
@@ -68,6 +69,10 @@ pub(crate) struct ShardConfig {
     pub ws_sessions: Arc<[std::sync::atomic::AtomicUsize]>,
     /// The way to the I/O thread (Redis, PostgreSQL) and the polling leases.
     pub io: crate::io::IoHandle,
+    /// Where bet journals live (`<storage.data_dir>/bets`).
+    pub bets_dir: std::path::PathBuf,
+    /// Stake limits and price tolerance of bet validation.
+    pub bet_limits: crate::bets::BetLimits,
     /// Shards still draining connections. A shard keeps answering its peers until this is 0,
     /// because a peer's in-flight request may still need it (a routed query).
     pub draining_shards: Arc<std::sync::atomic::AtomicUsize>,
@@ -87,6 +92,14 @@ pub(crate) struct Shard {
     outbox: Rc<Outbox>,
     /// Cache writes, publishes and history records for the I/O thread.
     io_out: Rc<io_out::IoOut>,
+    /// Bets on markets of the matches this shard owns.
+    bets: RefCell<crate::bets::BetBook>,
+    bet_journal: RefCell<Option<Rc<crate::bets::BetJournal>>>,
+    /// Serialises bet recording (duplicate check + durable write + insert).
+    bet_lock: glommio::sync::Semaphore,
+    /// Settled markets whose bets await grading, and the grading task's wake-up.
+    pending_grades: RefCell<Vec<String>>,
+    grade_wake: (async_channel::Sender<()>, async_channel::Receiver<()>),
     pub tasks: RefCell<Vec<Rc<PollTask>>>,
     pub providers: RefCell<HashMap<String, ProviderStats>>,
     pub tracker: Rc<Tracker>,
@@ -109,6 +122,11 @@ impl Shard {
             nr_shards,
             owned: RefCell::new(Owned::new(config.start_window_ms, config.ws.history_bytes)),
             io_out: Rc::new(io_out::IoOut::new(config.io.clone())),
+            bets: RefCell::new(crate::bets::BetBook::load(&config.bets_dir, id, nr_shards)),
+            bet_journal: RefCell::new(None),
+            bet_lock: glommio::sync::Semaphore::new(1),
+            pending_grades: RefCell::default(),
+            grade_wake: async_channel::bounded(1),
             config,
             outbox: Rc::new(Outbox::new(nr_shards)),
             inboxes,
@@ -141,6 +159,16 @@ impl Shard {
         let me = self.clone();
         spawn_local(async move {
             while let Ok(msg) = inbox.recv().await {
+                if let ShardMsg::Query(Query::RecordBet(bet), reply) = msg {
+                    // Answered once the bet is durable; other messages go on meanwhile.
+                    let me = me.clone();
+                    spawn_local(async move {
+                        let (status, body) = me.record_bet(bet).await;
+                        let _ = reply.send(Answer::BetRecorded(status, body));
+                    })
+                    .detach();
+                    continue;
+                }
                 me.handle(msg);
                 // Let requests run between batches: a batch is at most routing::APPLY_CHUNK items.
                 futures_lite::future::yield_now().await;
@@ -149,6 +177,8 @@ impl Shard {
         .detach();
         spawn_local(self.clone().evict_loop()).detach();
         spawn_local(self.io_out.clone().run_sender()).detach();
+        self.open_bet_journal().await;
+        spawn_local(self.clone().grade_loop()).detach();
         if self.id == 0 {
             spawn_local(lists::cache_loop(self.clone())).detach();
         }
@@ -259,6 +289,13 @@ impl Shard {
             Query::ProviderStats => {
                 Answer::Providers(self.providers.borrow().values().cloned().collect())
             }
+            Query::ValidateBet(req) => Answer::BetCheck(self.validate_bet(&req)),
+            Query::MarketSettlement(id) => Answer::Json(self.market_settlement(&id)),
+            Query::BetSettlement(id) => Answer::Json(self.bets.borrow().settlement_json(&id)),
+            Query::RecordBet(_) => Answer::BetRecorded(
+                500,
+                serde_json::json!({"error": "bets are recorded asynchronously"}),
+            ),
             Query::Recover {
                 match_id,
                 epoch,
@@ -324,6 +361,8 @@ impl Shard {
             self.owned
                 .borrow_mut()
                 .apply(batch, &cfg.aliases, &cfg.weights, &self.io_out, now);
+        let settled = self.owned.borrow_mut().take_settled();
+        self.settled_since(settled);
         {
             let mut view = self.view.borrow_mut();
             for r in renders {

@@ -46,6 +46,14 @@ pub(crate) enum Query {
         epoch: String,
         after: u64,
     },
+    /// Check a bet against the market (on the match's owner).
+    ValidateBet(crate::bets::ValidateRequest),
+    /// A market's settlement (on the match's owner).
+    MarketSettlement(String),
+    /// A bet's settlement, from whichever shard holds it.
+    BetSettlement(String),
+    /// Record a bet (on the match's owner; answered once it is durable).
+    RecordBet(crate::bets::Bet),
     /// Change a task's interval, if this shard runs it.
     SetInterval {
         task_id: String,
@@ -62,6 +70,12 @@ pub(crate) enum Answer {
     Metrics(usize, Box<crate::metrics::MetricsSnapshot>),
     /// `Some(status)` if the task was found and updated.
     IntervalSet(Option<TaskStatus>),
+    /// The answer to [`Query::ValidateBet`].
+    BetCheck(crate::bets::BetCheck),
+    /// A JSON body, or `None` when this shard does not know the thing asked about.
+    Json(Option<serde_json::Value>),
+    /// The answer to [`Query::RecordBet`]: HTTP status and body.
+    BetRecorded(u16, serde_json::Value),
     /// What the owner's history holds for a [`Query::Recover`].
     Recovered(super::history::Recovery),
 }

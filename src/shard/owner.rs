@@ -38,6 +38,8 @@ pub(crate) struct Owned {
     epochs: HashMap<MatchId, Arc<str>>,
     /// Recent change frames, for `/ws` recovery.
     history: History,
+    /// Markets whose settlement appeared or changed since the last [`Owned::take_settled`].
+    settled: Vec<String>,
 }
 
 impl Owned {
@@ -50,7 +52,18 @@ impl Owned {
             renders: HashMap::new(),
             epochs: HashMap::new(),
             history: History::new(history_bytes),
+            settled: Vec::new(),
         }
+    }
+
+    /// A match's authoritative state.
+    pub fn state(&self, id: &str) -> Option<&MatchState> {
+        self.states.get(id)
+    }
+
+    /// Market ids (`<matchId>:<suffix>`) settled since the last call.
+    pub fn take_settled(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.settled)
     }
 
     /// The changes of `id` a client at `(epoch, after)` missed, if they are all still held.
@@ -119,6 +132,11 @@ impl Owned {
             let changes = state.apply(obs, weights, now);
             if changes.is_empty() {
                 continue;
+            }
+            for change in &changes {
+                if let ChangeKind::Settled(key) = &change.kind {
+                    self.settled.push(format!("{id}:{}", key.suffix()));
+                }
             }
             let (markets, kinds, _) = dirty.entry(id).or_default();
             for change in changes {

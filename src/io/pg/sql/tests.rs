@@ -8,6 +8,7 @@ fn price(selection: &str, best: Option<f64>) -> SelectionPrice {
         selection: selection.into(),
         best,
         best_provider: best.map(|_| "demo-alpha".into()),
+        prices: Vec::new(),
     }
 }
 

@@ -165,6 +165,7 @@ pub(super) fn market(seq: u64, status: &str, home: Option<f64>) -> Record {
         selection: selection.into(),
         best,
         best_provider: best.map(|_| "demo-alpha".into()),
+        prices: Vec::new(),
     };
     Record::Market {
         match_id: "m1".into(),
