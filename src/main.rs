@@ -278,6 +278,12 @@ fn shard_config(
             idle_timeout: config.websocket.idle_timeout,
             history_bytes: config.websocket.history_bytes,
             max_subscriptions: config.websocket.max_subscriptions,
+            send_queue_bytes: config.websocket.send_queue_bytes,
+            slow_consumer: if config.websocket.slow_consumer == "coalesce" {
+                ws::queue::SlowConsumer::Coalesce
+            } else {
+                ws::queue::SlowConsumer::Disconnect
+            },
         },
         ws_sessions: Arc::default(),
         gate,

@@ -33,6 +33,7 @@ pub(crate) struct MetricsSnapshot {
     pub connections_open: usize,
     pub ws_sessions: usize,
     pub ws_slow_dropped: u64,
+    pub ws_slow_coalesced: u64,
     pub matches: usize,
     /// Bytes held for `/ws` recovery.
     pub history_bytes: usize,
@@ -133,7 +134,7 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
         out,
         "inplay_http_request_duration_seconds_count {cumulative}"
     );
-    let gauges: [PerShard; 5] = [
+    let gauges: [PerShard; 6] = [
         (
             "inplay_http_connections_open",
             "gauge",
@@ -151,6 +152,12 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             "counter",
             "WebSocket sessions closed as slow consumers.",
             |s| s.ws_slow_dropped as f64,
+        ),
+        (
+            "inplay_ws_slow_consumers_coalesced_total",
+            "counter",
+            "WebSocket send-queue overflows answered with a resync (slow_consumer = coalesce).",
+            |s| s.ws_slow_coalesced as f64,
         ),
         (
             "inplay_ws_history_bytes",

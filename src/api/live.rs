@@ -16,7 +16,7 @@ use crate::{
     clock,
     http::{query_pairs, Reply, Request, Response, Status},
     shard::Shard,
-    ws::{mux::Mux, session, Topic},
+    ws::{mux::Mux, one_topic::OneTopic, session, Topic},
 };
 use glommio::net::TcpStream;
 
@@ -82,7 +82,7 @@ fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic, grant: Grant) -> 
         Box::pin(async move {
             let config = shard.config.ws;
             let (queue, queue_rx) = session::queue(&config);
-            let handler = session::OneTopic::join(shard.hub.clone(), topic, queue);
+            let handler = OneTopic::join(shard.clone(), topic, queue);
             let draining = || shard.draining();
             session::run(stream, handler, queue_rx, config, expires_at, draining).await;
         })

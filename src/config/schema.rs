@@ -113,6 +113,12 @@ pub(super) static KEYS: &[Key] = &[
     key("http", "max_connections_per_shard", int(1, 10_000_000)),
     key("http", "max_pipeline", int(1, 1024)),
     key("websocket", "send_queue", int(1, 1_000_000)),
+    key("websocket", "send_queue_bytes", int(1024, 1 << 30)),
+    key(
+        "websocket",
+        "slow_consumer",
+        Kind::OneOf(&["disconnect", "coalesce"]),
+    ),
     key("websocket", "max_message_bytes", int(128, 16 << 20)),
     key("websocket", "ping_interval_ms", Kind::Ms { min: 100 }),
     key("websocket", "idle_timeout_ms", Kind::Ms { min: 100 }),

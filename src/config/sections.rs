@@ -253,8 +253,12 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebSocketConfig {
-    /// Frames one session may have queued; a client that falls further behind is closed (1008).
+    /// Frames one session may have queued before it counts as a slow consumer.
     pub send_queue: usize,
+    /// Bytes of frames one session may have queued before it counts as a slow consumer.
+    pub send_queue_bytes: usize,
+    /// `disconnect` (close with 1008) or `coalesce` (resync to the latest state).
+    pub slow_consumer: String,
     /// Largest client message in bytes; larger closes the session (1009).
     pub max_message_bytes: usize,
     /// An idle session is pinged this often.
@@ -276,6 +280,8 @@ impl Default for WebSocketConfig {
     fn default() -> Self {
         Self {
             send_queue: 1024,
+            send_queue_bytes: 4 << 20,
+            slow_consumer: "disconnect".into(),
             max_message_bytes: 64 * 1024,
             ping_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(90),

@@ -117,6 +117,7 @@ impl Shard {
     fn new(id: usize, config: ShardConfig, inboxes: Vec<async_channel::Sender<ShardMsg>>) -> Self {
         let nr_shards = inboxes.len();
         let sessions = config.ws_sessions.clone();
+        let ws = config.ws;
         Self {
             id,
             nr_shards,
@@ -134,7 +135,12 @@ impl Shard {
             tasks: RefCell::default(),
             providers: RefCell::default(),
             tracker: Rc::default(),
-            hub: Rc::new(crate::ws::Hub::new(id, sessions)),
+            hub: Rc::new(crate::ws::Hub::new(
+                id,
+                sessions,
+                ws.slow_consumer,
+                ws.send_queue_bytes,
+            )),
             metrics: Default::default(),
             draining: Cell::new(false),
             owner_cache: RefCell::default(),
@@ -273,6 +279,7 @@ impl Shard {
                     connections_open: self.tracker.open(),
                     ws_sessions: self.hub.session_count(),
                     ws_slow_dropped: self.hub.slow_dropped.get(),
+                    ws_slow_coalesced: self.hub.slow_coalesced.get(),
                     matches: self.view.borrow().len(),
                     history_bytes: self.owned.borrow().history_bytes(),
                     polls: self

@@ -1,9 +1,12 @@
 //! This shard's WebSocket subscribers and what they subscribed to.
 //!
 //! Events arrive already serialised; the hub hands the same frame to every matching session's
-//! bounded queue. A session whose queue is full is a slow consumer: the hub drops it from the
-//! rooms and closes its queue, and the session closes the connection with code 1008 — one slow
-//! client never slows the others or grows memory without bound.
+//! queue, bounded in frames (`websocket.send_queue`) and bytes (`websocket.send_queue_bytes`).
+//! A session whose queue would overflow is a slow consumer. Under `slow_consumer =
+//! "disconnect"` the hub closes its queue and the session closes the connection with 1008;
+//! under `"coalesce"` nothing more is queued for it until it has caught up, then it gets a
+//! `resync` message and the latest state of each match instead of every change it missed.
+//! Either way one slow client never slows the others or grows memory without bound.
 
 use std::{
     cell::{Cell, RefCell},
@@ -17,7 +20,10 @@ use std::{
 use async_tungstenite::tungstenite::Utf8Bytes;
 use inplay_core::MatchId;
 
-use super::event::Event;
+use super::{
+    event::Event,
+    queue::{Queue, SlowConsumer},
+};
 
 /// What a session listens to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -45,7 +51,7 @@ pub(crate) struct Out {
 #[derive(Debug)]
 struct Member {
     id: u64,
-    queue: async_channel::Sender<Out>,
+    queue: Queue,
 }
 
 /// A `/markets/:sport` session and its optional league filter.
@@ -64,11 +70,21 @@ pub(crate) struct Hub {
     sessions: Arc<[AtomicUsize]>,
     /// Sessions dropped as slow consumers since start.
     pub slow_dropped: Cell<u64>,
+    /// Overflows coalesced into a resync since start.
+    pub slow_coalesced: Cell<u64>,
+    policy: SlowConsumer,
+    /// Most bytes one session may have queued.
+    max_bytes: usize,
 }
 
 impl Hub {
     /// The hub of `shard_id`; `sessions` is shared by all shards.
-    pub fn new(shard_id: usize, sessions: Arc<[AtomicUsize]>) -> Self {
+    pub fn new(
+        shard_id: usize,
+        sessions: Arc<[AtomicUsize]>,
+        policy: SlowConsumer,
+        max_bytes: usize,
+    ) -> Self {
         Self {
             shard_id,
             next_id: Cell::new(0),
@@ -76,11 +92,14 @@ impl Hub {
             by_sport: RefCell::default(),
             sessions,
             slow_dropped: Cell::new(0),
+            slow_coalesced: Cell::new(0),
+            policy,
+            max_bytes,
         }
     }
 
     /// Registers a session's queue under `topic`; returns its id for [`Hub::leave`].
-    pub fn join(&self, topic: &Topic, queue: async_channel::Sender<Out>) -> u64 {
+    pub fn join(&self, topic: &Topic, queue: Queue) -> u64 {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         let member = Member { id, queue };
@@ -130,9 +149,7 @@ impl Hub {
         for event in events {
             if let Some(members) = self.by_match.borrow().get(&event.match_id) {
                 for m in members {
-                    if m.queue.try_send(out(event)).is_err() {
-                        self.drop_slow(&m.queue);
-                    }
+                    self.offer(&m.queue, event);
                 }
             }
             if event.market {
@@ -141,9 +158,7 @@ impl Hub {
                         if league.as_ref().is_some_and(|l| *l != event.league) {
                             continue;
                         }
-                        if m.queue.try_send(out(event)).is_err() {
-                            self.drop_slow(&m.queue);
-                        }
+                        self.offer(&m.queue, event);
                     }
                 }
             }
@@ -154,20 +169,41 @@ impl Hub {
     pub fn close_all(&self) {
         for members in self.by_match.borrow().values() {
             members.iter().for_each(|m| {
-                m.queue.close();
+                m.queue.tx.close();
             });
         }
         for members in self.by_sport.borrow().values() {
             members.iter().for_each(|(_, m)| {
-                m.queue.close();
+                m.queue.tx.close();
             });
         }
     }
 
-    fn drop_slow(&self, queue: &async_channel::Sender<Out>) {
-        // Closing the queue is the signal; the session leaves the hub when it ends.
-        if queue.close() {
-            self.slow_dropped.set(self.slow_dropped.get() + 1);
+    /// Queues an event for one session, unless that overflows its queue (frames or bytes; a
+    /// lone frame always fits an empty queue).
+    fn offer(&self, queue: &Queue, event: &Event) {
+        let state = &queue.state;
+        if state.overflowed.get() {
+            return; // coalescing: the session resyncs to the latest state
+        }
+        let len = event.frame.len();
+        let queued = state.bytes.get();
+        let over = queued > 0 && queued + len > self.max_bytes;
+        if !over && queue.tx.try_send(out(event)).is_ok() {
+            state.bytes.set(queued + len);
+            return;
+        }
+        match self.policy {
+            SlowConsumer::Disconnect => {
+                // Closing the queue is the signal; the session leaves the hub when it ends.
+                if queue.tx.close() {
+                    self.slow_dropped.set(self.slow_dropped.get() + 1);
+                }
+            }
+            SlowConsumer::Coalesce => {
+                state.overflowed.set(true);
+                self.slow_coalesced.set(self.slow_coalesced.get() + 1);
+            }
         }
     }
 }

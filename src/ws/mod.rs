@@ -7,7 +7,10 @@
 pub(crate) mod event;
 pub(crate) mod hub;
 pub(crate) mod mux;
+pub(crate) mod one_topic;
+pub(crate) mod queue;
 pub(crate) mod session;
+pub(crate) mod snapshot;
 
 pub(crate) use event::Event;
 pub(crate) use hub::{Hub, Topic};

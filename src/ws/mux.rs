@@ -25,22 +25,23 @@ use serde_json::{json, Map, Value};
 
 use super::{
     hub::{Out, Topic},
+    queue::{Queue, SeqFilter},
     session::{error_frame, pong, Handler},
+    snapshot::snapshot,
 };
 use crate::{
     api::valid_name,
-    clock,
     shard::{history::Recovery, Answer, Query, Shard},
 };
 
 /// A `/ws` session's subscriptions.
 pub(crate) struct Mux {
     shard: Rc<Shard>,
-    queue: async_channel::Sender<Out>,
+    queue: Queue,
     /// Topic → the hub's member id for it.
     subs: HashMap<Topic, u64>,
     /// Per match, the last seq sent (snapshot, recovery or change).
-    sent: HashMap<MatchId, u64>,
+    sent: SeqFilter,
 }
 
 /// A client's position in one match's stream.
@@ -51,12 +52,12 @@ struct Since {
 
 impl Mux {
     /// A session with no subscriptions yet.
-    pub fn new(shard: Rc<Shard>, queue: async_channel::Sender<Out>) -> Self {
+    pub fn new(shard: Rc<Shard>, queue: Queue) -> Self {
         Self {
             shard,
             queue,
             subs: HashMap::new(),
-            sent: HashMap::new(),
+            sent: SeqFilter::default(),
         }
     }
 
@@ -162,35 +163,15 @@ impl Mux {
 
     /// Sends the match's current state from this shard's view.
     fn snapshot(&mut self, id: &MatchId, recovered: Option<bool>, replies: &mut Vec<Utf8Bytes>) {
-        let view = self.shard.view.borrow();
-        let mut frame = Map::new();
-        frame.insert("type".into(), "snapshot".into());
-        frame.insert("matchId".into(), id.as_str().into());
-        match view.get(id.as_str()) {
-            Some(m) => {
-                frame.insert("seq".into(), m.seq().into());
-                frame.insert("epoch".into(), m.epoch().into());
-                let data = serde_json::from_slice(&m.detail()).unwrap_or(Value::Null);
-                frame.insert("data".into(), data);
-                self.sent.insert(id.clone(), m.seq());
-            }
-            None => {
-                // Not known (yet): changes follow as soon as it appears.
-                frame.insert("seq".into(), 0.into());
-                frame.insert("epoch".into(), Value::Null);
-                frame.insert("data".into(), Value::Null);
-            }
+        let (frame, seq) = snapshot(&self.shard.view.borrow(), id, recovered);
+        replies.push(frame);
+        if let Some(seq) = seq {
+            self.sent.advance(id, seq);
         }
-        if let Some(r) = recovered {
-            frame.insert("recovered".into(), r.into());
-        }
-        frame.insert("timestamp".into(), clock::now().to_iso().into());
-        replies.push(Utf8Bytes::from(Value::Object(frame).to_string()));
     }
 
     fn advance(&mut self, id: &MatchId, seq: u64) {
-        let e = self.sent.entry(id.clone()).or_insert(0);
-        *e = (*e).max(seq);
+        self.sent.advance(id, seq);
     }
 
     fn unsubscribe(&mut self, msg: &Map<String, Value>, replies: &mut Vec<Utf8Bytes>) {
@@ -203,7 +184,7 @@ impl Mux {
         } else if let Some(ids) = match_ids(msg, replies) {
             for id in ids {
                 self.leave_topic(&Topic::Match(id.clone()));
-                self.sent.remove(&id);
+                self.sent.forget(&id);
             }
         } else {
             return;
@@ -235,19 +216,25 @@ impl Handler for Mux {
     }
 
     fn admit(&mut self, out: &Out) -> bool {
-        if out.seq == 0 {
-            return true; // external publishes carry no seq
-        }
-        match self.sent.get_mut(&out.match_id) {
-            Some(last) if out.seq <= *last => false,
-            Some(last) => {
-                *last = out.seq;
-                true
-            }
-            None => {
-                self.sent.insert(out.match_id.clone(), out.seq);
-                true
-            }
+        self.sent.admit(out)
+    }
+
+    fn resync(&mut self, replies: &mut Vec<Utf8Bytes>) {
+        let ids: Vec<MatchId> = {
+            let view = self.shard.view.borrow();
+            let limit = self.shard.config.markets_max_limit;
+            self.subs
+                .keys()
+                .flat_map(|t| match t {
+                    Topic::Match(id) => vec![id.clone()],
+                    Topic::Sport { sport, league } => {
+                        view.open_matches(sport, league.as_deref(), limit)
+                    }
+                })
+                .collect()
+        };
+        for id in ids {
+            self.snapshot(&id, None, replies);
         }
     }
 

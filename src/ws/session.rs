@@ -10,7 +10,7 @@
 //! A session opened with a token (`websocket.require_auth`) ends with 4001 "token expired"
 //! when the token does.
 
-use std::{rc::Rc, time::Duration};
+use std::time::Duration;
 
 use async_tungstenite::{
     tungstenite::{
@@ -24,7 +24,10 @@ use futures_util::StreamExt;
 use glommio::{net::TcpStream, timer::sleep};
 use tracing::debug;
 
-use super::hub::{Hub, Out, Topic};
+use super::{
+    hub::Out,
+    queue::{Queue, QueueRx, SlowConsumer},
+};
 use crate::clock;
 
 /// WebSocket limits and timers, from `[websocket]`.
@@ -42,6 +45,10 @@ pub(crate) struct WsConfig {
     pub history_bytes: usize,
     /// Most subscriptions one `/ws` connection may hold.
     pub max_subscriptions: usize,
+    /// Most bytes of frames one session may have queued.
+    pub send_queue_bytes: usize,
+    /// What happens to a session whose queue overflows.
+    pub slow_consumer: SlowConsumer,
 }
 
 enum Next {
@@ -58,52 +65,16 @@ pub(crate) trait Handler {
     async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>);
     /// Whether a queued frame goes out (a `/ws` session skips what it already sent).
     fn admit(&mut self, out: &Out) -> bool;
+    /// The session fell behind and its queue was dropped (`slow_consumer = "coalesce"`): the
+    /// latest state of what it follows, after a `resync` message.
+    fn resync(&mut self, replies: &mut Vec<Utf8Bytes>);
     /// The session ended: leave the hub.
     fn leave(&mut self);
 }
 
-/// `/live/:matchId` and `/markets/:sport`: one fixed topic, ping/pong only.
-pub(crate) struct OneTopic {
-    hub: Rc<Hub>,
-    topic: Topic,
-    id: u64,
-}
-
-impl OneTopic {
-    /// Joins `topic` with `queue`.
-    pub fn join(hub: Rc<Hub>, topic: Topic, queue: async_channel::Sender<Out>) -> Self {
-        let id = hub.join(&topic, queue);
-        Self { hub, topic, id }
-    }
-}
-
-impl Handler for OneTopic {
-    async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>) {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-            replies.push(error_frame("invalid JSON"));
-            return;
-        };
-        replies.push(match value.get("type").and_then(|t| t.as_str()) {
-            Some("ping") => pong(),
-            Some(other) => error_frame(&format!("unknown message type {other:?}")),
-            None => error_frame("messages need a \"type\""),
-        });
-    }
-
-    fn admit(&mut self, _: &Out) -> bool {
-        true
-    }
-
-    fn leave(&mut self) {
-        self.hub.leave(&self.topic, self.id);
-    }
-}
-
-/// A new session's queue, bounded by `[websocket] send_queue`.
-pub(crate) fn queue(
-    config: &WsConfig,
-) -> (async_channel::Sender<Out>, async_channel::Receiver<Out>) {
-    async_channel::bounded(config.send_queue)
+/// A new session's queue, bounded by `[websocket] send_queue` (frames; the hub bounds bytes).
+pub(crate) fn queue(config: &WsConfig) -> (Queue, QueueRx) {
+    super::queue::queue(config.send_queue)
 }
 
 /// Close code of a session whose token expired (private-use range of RFC 6455 §7.4.2).
@@ -115,7 +86,7 @@ pub(crate) const TOKEN_EXPIRED: u16 = 4001;
 pub(crate) async fn run(
     stream: TcpStream,
     mut handler: impl Handler,
-    queue_rx: async_channel::Receiver<Out>,
+    queue: QueueRx,
     config: WsConfig,
     expires_at: Option<std::time::Instant>,
     draining: impl Fn() -> bool,
@@ -130,7 +101,7 @@ pub(crate) async fn run(
     let close = loop {
         let next = future::or(
             future::or(async { Next::Client(rx.next().await) }, async {
-                Next::Frame(queue_rx.recv().await.ok())
+                Next::Frame(queue.rx.recv().await.ok())
             }),
             future::or(
                 async {
@@ -151,6 +122,17 @@ pub(crate) async fn run(
         .await;
         match next {
             Next::Frame(Some(out)) => {
+                queue.took(&out);
+                if queue.state.overflowed.get() {
+                    // Fell behind: drop the backlog, send the latest state instead.
+                    queue.discard();
+                    replies.push(resync_frame());
+                    handler.resync(&mut replies);
+                    if send_all(&mut tx, &mut replies).await.is_err() {
+                        break None;
+                    }
+                    continue;
+                }
                 if !handler.admit(&out) {
                     continue;
                 }
@@ -174,13 +156,7 @@ pub(crate) async fn run(
                     Message::Close(_) => break None,
                     _ => {} // pings are answered by the protocol layer; pongs just count
                 }
-                let mut failed = false;
-                for reply in replies.drain(..) {
-                    if !failed && tx.send(Message::Text(reply)).await.is_err() {
-                        failed = true;
-                    }
-                }
-                if failed {
+                if send_all(&mut tx, &mut replies).await.is_err() {
                     break None;
                 }
             }
@@ -213,6 +189,29 @@ pub(crate) async fn run(
         };
         let _ = tx.close(Some(frame)).await;
     }
+}
+
+/// Sends (and clears) `replies` in order.
+async fn send_all<S>(tx: &mut S, replies: &mut Vec<Utf8Bytes>) -> Result<(), ()>
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    use futures_util::SinkExt;
+    let mut result = Ok(());
+    for reply in replies.drain(..) {
+        if result.is_ok() && tx.send(Message::Text(reply)).await.is_err() {
+            result = Err(());
+        }
+    }
+    result
+}
+
+/// `{"type":"resync",…}`: what precedes the latest state after an overflow.
+fn resync_frame() -> Utf8Bytes {
+    Utf8Bytes::from(format!(
+        r#"{{"type":"resync","reason":"slow consumer: send queue overflowed; latest state follows","timestamp":"{}"}}"#,
+        clock::now().to_iso()
+    ))
 }
 
 /// `{"type":"pong","timestamp":…}`.

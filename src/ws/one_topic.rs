@@ -1,0 +1,77 @@
+//! `/live/:matchId` and `/markets/:sport`: one fixed topic per connection, the original
+//! service's endpoints. Clients may only ping; after a coalesced overflow they get a `resync`
+//! message and a snapshot of each match they follow.
+
+use std::rc::Rc;
+
+use async_tungstenite::tungstenite::Utf8Bytes;
+
+use super::{
+    hub::{Out, Topic},
+    queue::{Queue, SeqFilter},
+    session::{error_frame, pong, Handler},
+    snapshot::snapshot,
+};
+use crate::shard::Shard;
+
+/// A session on one topic.
+pub(crate) struct OneTopic {
+    shard: Rc<Shard>,
+    topic: Topic,
+    id: u64,
+    /// Only used after a resync: changes its snapshots covered are skipped.
+    filter: SeqFilter,
+}
+
+impl OneTopic {
+    /// Joins `topic` with `queue`.
+    pub fn join(shard: Rc<Shard>, topic: Topic, queue: Queue) -> Self {
+        let id = shard.hub.join(&topic, queue);
+        Self {
+            shard,
+            topic,
+            id,
+            filter: SeqFilter::default(),
+        }
+    }
+}
+
+impl Handler for OneTopic {
+    async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>) {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+            replies.push(error_frame("invalid JSON"));
+            return;
+        };
+        replies.push(match value.get("type").and_then(|t| t.as_str()) {
+            Some("ping") => pong(),
+            Some(other) => error_frame(&format!("unknown message type {other:?}")),
+            None => error_frame("messages need a \"type\""),
+        });
+    }
+
+    fn admit(&mut self, out: &Out) -> bool {
+        self.filter.admit(out)
+    }
+
+    fn resync(&mut self, replies: &mut Vec<Utf8Bytes>) {
+        let view = self.shard.view.borrow();
+        let ids = match &self.topic {
+            Topic::Match(id) => vec![id.clone()],
+            Topic::Sport { sport, league } => {
+                let limit = self.shard.config.markets_max_limit;
+                view.open_matches(sport, league.as_deref(), limit)
+            }
+        };
+        for id in ids {
+            let (frame, seq) = snapshot(&view, &id, None);
+            replies.push(frame);
+            if let Some(seq) = seq {
+                self.filter.advance(&id, seq);
+            }
+        }
+    }
+
+    fn leave(&mut self) {
+        self.shard.hub.leave(&self.topic, self.id);
+    }
+}

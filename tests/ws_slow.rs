@@ -1,0 +1,149 @@
+//! Slow WebSocket consumers against the real server: a client that stops reading is either
+//! closed with 1008 (`slow_consumer = "disconnect"`) or, under `"coalesce"`, resynced to the
+//! latest state once it reads again; a fast client on the same server sees every change.
+
+mod common;
+
+use std::{
+    net::{SocketAddr, TcpStream},
+    time::{Duration, Instant},
+};
+
+use common::{
+    wait_for_matches,
+    wsclient::{connect, next_matching, read_timed_out},
+    TestServer,
+};
+use serde_json::{json, Value};
+use socket2::{Domain, Socket, Type};
+use tungstenite::{Message, WebSocket};
+
+/// A `/ws` client with a tiny receive buffer, so the server's queue fills soon after it stops
+/// reading; subscribed to every sport.
+fn slow_client(addr: SocketAddr) -> WebSocket<TcpStream> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    socket.connect(&addr.into()).expect("connect");
+    let stream: TcpStream = socket.into();
+    let (mut ws, _) = tungstenite::client(format!("ws://{addr}/ws"), stream).expect("handshake");
+    for sport in [
+        "soccer",
+        "football",
+        "basketball",
+        "hockey",
+        "baseball",
+        "tennis",
+    ] {
+        let msg = json!({"op": "subscribe", "sport": sport}).to_string();
+        ws.send(Message::text(msg)).expect("subscribe");
+    }
+    ws.get_ref()
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    ws
+}
+
+fn server(policy: &str) -> TestServer {
+    let s = TestServer::start(&[
+        ("INPLAY_WEBSOCKET_SLOW_CONSUMER", policy),
+        ("INPLAY_WEBSOCKET_SEND_QUEUE", "16"),
+        ("INPLAY_WEBSOCKET_SEND_QUEUE_BYTES", "16384"),
+    ]);
+    wait_for_matches(&s, 300);
+    s
+}
+
+/// Reads until `pred` holds for a message, or the close code, within `timeout`.
+fn read_until(
+    ws: &mut WebSocket<TcpStream>,
+    timeout: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Result<Value, Option<u16>> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        match ws.read() {
+            Ok(Message::Text(t)) => {
+                let v: Value = serde_json::from_str(&t).expect("JSON");
+                if pred(&v) {
+                    return Ok(v);
+                }
+            }
+            Ok(Message::Close(frame)) => return Err(frame.map(|f| u16::from(f.code))),
+            Ok(_) => {}
+            Err(e) if read_timed_out(&e) => {}
+            Err(_) => return Err(None),
+        }
+    }
+    panic!("nothing conclusive within {timeout:?}");
+}
+
+/// Waits (bounded) until the server counts a slow consumer in `metric`.
+fn wait_metric(server: &TestServer, metric: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = server.get("/metrics").text();
+        let n: f64 = text
+            .lines()
+            .filter(|l| l.starts_with(metric) && !l.starts_with('#'))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        if n > 0.0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{metric} never moved");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_slow_consumer_is_disconnected_with_1008() {
+    let server = server("disconnect");
+    let mut slow = slow_client(server.addr);
+    wait_metric(&server, "inplay_ws_slow_consumers_total");
+    let end = read_until(&mut slow, Duration::from_secs(30), |_| false);
+    assert_eq!(end, Err(Some(1008)), "closed as a slow consumer");
+    // The server goes on serving everyone else.
+    assert_eq!(server.get("/health").status, 200);
+}
+
+#[test]
+fn a_coalesced_consumer_gets_a_resync_and_stays_connected() {
+    let server = server("coalesce");
+    let busiest = server.get_json("/api/matches?status=live");
+    let id = busiest
+        .as_array()
+        .and_then(|a| a.iter().max_by_key(|m| m["seq"].as_u64().unwrap_or(0)))
+        .and_then(|m| m["matchId"].as_str())
+        .expect("a live match")
+        .to_owned();
+    let mut fast = connect(&server, &format!("/live/{id}"));
+    let mut slow = slow_client(server.addr);
+    wait_metric(&server, "inplay_ws_slow_consumers_coalesced_total");
+    // Meanwhile a client that keeps up sees every change of its match, in order.
+    let first = next_matching(&mut fast, Duration::from_secs(20), |_| true).expect("a change");
+    let first = first["seq"].as_u64().expect("seq");
+    for expected in first + 1..=first + 2 {
+        let v = next_matching(&mut fast, Duration::from_secs(20), |_| true).expect("a change");
+        assert_eq!(
+            v["seq"].as_u64(),
+            Some(expected),
+            "no gap for the fast client"
+        );
+    }
+    let resync = read_until(&mut slow, Duration::from_secs(30), |v| {
+        v["type"] == "resync"
+    });
+    assert!(resync.is_ok(), "resync announced: {resync:?}");
+    let snap = read_until(&mut slow, Duration::from_secs(10), |v| {
+        v["type"] == "snapshot"
+    })
+    .expect("latest state follows");
+    assert!(snap["seq"].as_u64().is_some() && snap["data"]["score"].is_object());
+    // Still subscribed: changes keep coming afterwards.
+    let change = read_until(&mut slow, Duration::from_secs(15), |v| {
+        v["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("_update") || t.starts_with("market"))
+    });
+    assert!(change.is_ok(), "still connected: {change:?}");
+}
