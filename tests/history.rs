@@ -123,3 +123,54 @@ fn a_ten_second_outage_loses_no_update() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn recorded_bets_and_their_grades_reach_postgres() {
+    let pg = Pg::start();
+    let dir = data_dir("bets-pg");
+    let server = server_on(&pg, &dir);
+    wait_for_matches(&server, 200);
+    postgres(&server, |p| p["status"] == "up");
+    // A settled market: its bets are graded at once.
+    let mut settled = None;
+    for _ in 0..60 {
+        let list = server.get_json("/api/matches?status=finished");
+        settled = list.as_array().into_iter().flatten().find_map(|m| {
+            let id = m["matchId"].as_str()?;
+            let detail = server.get_json(&format!("/api/matches/{id}"));
+            let markets = detail["markets"].as_array()?;
+            markets.iter().find(|k| k["status"] == "settled").cloned()
+        });
+        if settled.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let market = settled.expect("a settled market");
+    let market_id = market["marketId"].as_str().expect("id");
+    let selection = market["settlement"]["results"][0][0]
+        .as_str()
+        .expect("selection");
+    let auth = format!("Bearer {}", common::token_with_roles(&["service"]));
+    let body = serde_json::json!({"betId": "pg-bet-1", "userId": "u-9", "marketId": market_id,
+        "selection": selection, "odds": 2.0, "stake": 12.5})
+    .to_string();
+    let r = server.request_with(
+        "POST",
+        "/api/bets",
+        Some(&body),
+        &[("Authorization", &auth)],
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let graded =
+        "SELECT count(*) FROM bet_records WHERE bet_id = 'pg-bet-1' AND result IS NOT NULL";
+    while pg.count(graded) == 0 {
+        assert!(Instant::now() < deadline, "bet not graded in PostgreSQL");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let original = "SELECT count(*) FROM bets WHERE user_id = 'u-9' AND amount = 12.50";
+    assert_eq!(pg.count(original), 1, "the original bets table has it too");
+    drop(server);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -7,9 +7,10 @@ mod common;
 
 use common::pg::Pg;
 
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     include_str!("../migrations/0001_original.sql"),
     include_str!("../migrations/0002_inplay.sql"),
+    include_str!("../migrations/0003_bets.sql"),
 ];
 
 #[test]

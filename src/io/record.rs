@@ -67,6 +67,38 @@ pub(crate) enum Record {
         seq: u64,
         at_ms: i64,
     },
+    /// A bet the platform recorded (durable in the bet journal first): `bet_records`, and the
+    /// original `bets` table.
+    Bet {
+        bet_id: String,
+        user_id: String,
+        market_id: String,
+        selection: String,
+        odds: f64,
+        stake: f64,
+        placed_ms: i64,
+    },
+    /// A recorded bet was graded: `bet_records.result` (`won` | `lost` | `void` | `push`).
+    BetGrade {
+        bet_id: String,
+        result: String,
+        at_ms: i64,
+    },
+}
+
+impl Record {
+    /// A recorded bet, for `bet_records` and the original `bets`.
+    pub fn bet(bet: &crate::bets::Bet, placed_ms: i64) -> Self {
+        Record::Bet {
+            bet_id: bet.bet_id.clone(),
+            user_id: bet.user_id.clone(),
+            market_id: bet.market_id.clone(),
+            selection: bet.selection.clone(),
+            odds: bet.odds,
+            stake: bet.stake,
+            placed_ms,
+        }
+    }
 }
 
 /// One selection's best price in a [`Record::Market`].

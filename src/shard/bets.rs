@@ -14,6 +14,7 @@ use crate::{
         split_market_id, Bet, BetCheck, BetJournal, ValidateRequest,
     },
     clock,
+    io::Record,
 };
 
 /// The outcome of recording a bet: HTTP status and body.
@@ -86,6 +87,7 @@ impl Shard {
         }
         let body = bet_json(&bet);
         let market_id = bet.market_id.clone();
+        self.io_out.record(Record::bet(&bet, clock::now().millis()));
         self.bets.borrow_mut().insert(bet);
         // A bet on a market that has already settled is graded at once.
         self.settled_since(vec![market_id]);
@@ -141,6 +143,11 @@ impl Shard {
             if let Err(e) = journal.append_grade(&id, result, &at).await {
                 error!(error = %e, bet = %id, "Bet grade not journaled; re-derived at the next settlement change");
             }
+            self.io_out.record(Record::BetGrade {
+                bet_id: id.clone(),
+                result: result.as_str().into(),
+                at_ms: clock::now().millis(),
+            });
             self.bets.borrow_mut().set_grade(&id, result, at);
         }
     }

@@ -301,6 +301,14 @@ impl IoOut {
         let _ = self.wake.try_send(());
     }
 
+    /// Queues one history record for PostgreSQL (no-op when it is off).
+    pub fn record(&self, record: Record) {
+        if self.history() {
+            self.push_record(record);
+            let _ = self.wake.try_send(());
+        }
+    }
+
     fn push_record(&self, record: Record) {
         let mut p = self.pending.borrow_mut();
         p.records.push(record);

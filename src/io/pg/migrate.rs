@@ -32,6 +32,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "inplay",
         sql: include_str!("../../../migrations/0002_inplay.sql"),
     },
+    Migration {
+        version: 3,
+        name: "bets",
+        sql: include_str!("../../../migrations/0003_bets.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations across nodes ("inplay" in ASCII).

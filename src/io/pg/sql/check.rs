@@ -58,7 +58,10 @@ pub(crate) fn check(record: &Record) -> Result<(), BadRecord> {
             *seq
         }
         Record::Market { seq, .. } | Record::Settlement { seq, .. } => *seq,
-        Record::Match { .. } | Record::ProviderEvent { .. } => 0,
+        Record::Match { .. }
+        | Record::ProviderEvent { .. }
+        | Record::Bet { .. }
+        | Record::BetGrade { .. } => 0,
     };
     match i64::try_from(seq) {
         Ok(_) => Ok(()),
@@ -128,6 +131,20 @@ fn texts(record: &Record) -> Box<dyn Iterator<Item = &str> + '_> {
             let pairs = results.iter().flat_map(|(a, b)| [a.as_str(), b.as_str()]);
             let ids = [match_id, market_id].into_iter().map(String::as_str);
             Box::new(ids.chain(pairs).chain(conflicts.iter().map(String::as_str)))
+        }
+        Record::Bet {
+            bet_id,
+            user_id,
+            market_id,
+            selection,
+            ..
+        } => Box::new(
+            [bet_id, user_id, market_id, selection]
+                .into_iter()
+                .map(String::as_str),
+        ),
+        Record::BetGrade { bet_id, result, .. } => {
+            Box::new([bet_id, result].into_iter().map(String::as_str))
         }
     }
 }

@@ -12,6 +12,8 @@
 //! | `Match` | upserted into `matches` |
 //! | `ProviderEvent` | upserted into `provider_events` |
 //! | `Settlement` | appended to `settlements` |
+//! | `Bet` | inserted into `bet_records` and the original `bets` (see [`bets`]) |
+//! | `BetGrade` | `bet_records.result` and `settled_at` updated |
 //!
 //! The original `markets` table has one row per selection: `id = md5(market_id || ':' ||
 //! selection)::uuid` (stable, so the row is updated in place), `sport`, `event = "<record event>
@@ -34,6 +36,7 @@ use tokio_postgres::types::ToSql;
 
 use crate::io::record::Record;
 
+mod bets;
 mod check;
 mod statements;
 
@@ -51,6 +54,7 @@ pub(super) struct Rows<'a> {
     /// `(provider, provider_event_id)` → `(match_id, at_ms)`.
     provider_events: BTreeMap<(&'a str, &'a str), (&'a str, i64)>,
     settlements: Settlements<'a>,
+    bets: bets::BetRows<'a>,
 }
 
 #[derive(Debug, Default)]
@@ -175,6 +179,22 @@ impl<'a> Rows<'a> {
                 let key = (provider.as_str(), provider_event_id.as_str());
                 self.provider_events.insert(key, (match_id, *at_ms));
             }
+            Record::Bet {
+                bet_id,
+                user_id,
+                market_id,
+                selection,
+                odds,
+                stake,
+                placed_ms,
+            } => self.bets.bet(
+                bet_id, user_id, market_id, selection, *odds, *stake, *placed_ms,
+            ),
+            Record::BetGrade {
+                bet_id,
+                result,
+                at_ms,
+            } => self.bets.grade(bet_id, result, *at_ms),
             Record::Settlement {
                 match_id,
                 market_id,
@@ -303,7 +323,8 @@ impl<'a> Rows<'a> {
             ];
             run(tx, INSERT_SETTLEMENTS, &params).await?;
         }
-        Ok(())
+        // After the markets: the original `bets` rows point at them.
+        self.bets.write(tx).await
     }
 
     async fn write_markets(&self, tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
