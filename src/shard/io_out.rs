@@ -200,15 +200,7 @@ impl IoOut {
     ) {
         let info = state.info();
         let market_id = format!("{}:{}", info.id, key.suffix());
-        if self.redis() {
-            if let Some(piece) = render.markets.iter().find(|p| *p.id == *market_id) {
-                self.set(
-                    format!("market:{market_id}"),
-                    piece.body.clone(),
-                    self.handle.ttls.market,
-                );
-            }
-        }
+        self.cache_market("market", &market_id, render, self.handle.ttls.market);
         let Some(market) = state.market(key).filter(|_| self.history()) else {
             return;
         };
@@ -252,15 +244,12 @@ impl IoOut {
         now: Timestamp,
     ) {
         let market_id = format!("{}:{}", state.info().id, key.suffix());
-        if self.redis() {
-            if let Some(piece) = render.markets.iter().find(|p| *p.id == *market_id) {
-                self.set(
-                    format!("settlement:{market_id}"),
-                    piece.body.clone(),
-                    self.handle.ttls.settlement,
-                );
-            }
-        }
+        self.cache_market(
+            "settlement",
+            &market_id,
+            render,
+            self.handle.ttls.settlement,
+        );
         let Some(settled) = state
             .market(key)
             .and_then(|m| m.settlement.as_ref())
@@ -285,6 +274,16 @@ impl IoOut {
             seq,
             at_ms: now.millis(),
         });
+    }
+
+    /// Caches a market's body as `<prefix>:<marketId>`.
+    fn cache_market(&self, prefix: &str, market_id: &str, render: &MatchRender, ttl: Duration) {
+        if !self.redis() {
+            return;
+        }
+        if let Some(piece) = render.markets.iter().find(|p| *p.id == *market_id) {
+            self.set(format!("{prefix}:{market_id}"), piece.body.clone(), ttl);
+        }
     }
 
     /// Queues a cache write (the latest value per key wins).
