@@ -176,7 +176,7 @@ jget() { # field json
 }
 
 COLS=(connected failed delivered_per_s latency_p50_us latency_p99_us latency_p999_us latency_max_us
-  expected delivered lost out_of_order duplicates closed_early close_codes rss_before_kib
+  expected delivered lost out_of_order duplicates closed_early undelivered close_codes rss_before_kib
   rss_connected_kib rss_peak_kib rss_per_session_bytes server_cpu_pct client_cpu_pct other_cpu_pct)
 (IFS=$'\t'; printf 'round\tserver\t%s\n' "${COLS[*]}") >"$RESULTS"
 for round in $(seq "$ROUNDS"); do
@@ -199,16 +199,18 @@ ms() { awk -v u="$1" 'BEGIN { if (u == "-") print "-"; else printf "%.2f", u / 1
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 echo
 echo "medians over $ROUNDS round(s): $N subscribers, $M matches, $RATE/s per match, $COUNT per match"
-printf '%-10s %10s %9s %9s %9s %9s %9s %6s %5s %12s %11s %6s\n' server msgs/s p50_ms p99_ms p999_ms max_ms lost ooo dup closed_early B/session cpu%
+printf '%-10s %9s %9s %9s %9s %9s %7s %5s %5s %6s %11s %11s %6s\n' server msgs/s p50_ms p99_ms p999_ms \
+  max_ms lost ooo dup closed undelivered B/session cpu%
 for name in $SERVERS; do
-  printf '%-10s %10s %9s %9s %9s %9s %9s %6s %5s %12s %11s %6s\n' "$name" "$(col "$name" delivered_per_s)" \
+  printf '%-10s %9s %9s %9s %9s %9s %7s %5s %5s %6s %11s %11s %6s\n' "$name" "$(col "$name" delivered_per_s)" \
     "$(ms "$(col "$name" latency_p50_us)")" "$(ms "$(col "$name" latency_p99_us)")" \
     "$(ms "$(col "$name" latency_p999_us)")" "$(ms "$(col "$name" latency_max_us)")" \
     "$(total "$name" 12)" "$(total "$name" 13)" "$(total "$name" 14)" "$(total "$name" 15)" \
-    "$(col "$name" rss_per_session_bytes)" "$(col "$name" server_cpu_pct)"
+    "$(total "$name" 16)" "$(col "$name" rss_per_session_bytes)" "$(col "$name" server_cpu_pct)"
 done
-echo "(lost, ooo = out of order, dup, closed_early: totals over the rounds; B/session = server RSS per"
-echo " idle subscribed session; cpu% = server cpu while publishing, 100 = one core)"
+echo "(lost = gaps, ooo = out of order, dup, closed = closed by the server early, undelivered = not"
+echo " arrived when the run ended: totals over the rounds; B/session = server RSS per idle subscribed"
+echo " session; cpu% = server cpu from the first publish to the end of the drain, 100 = one core)"
 if [ $COMPARE = 1 ]; then
   echo
   echo "ratios (inplay / reference; msgs/s: higher is better for inplay, p99 and RSS: lower is better):"

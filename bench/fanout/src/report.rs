@@ -46,10 +46,16 @@ pub struct Report {
     pub delivered: u64,
     /// delivered / (last receive − first publish).
     pub delivered_per_s: f64,
-    /// Published updates a connected subscriber never received.
+    /// Published updates a subscriber never received although a later one of its match
+    /// arrived: gaps, real losses.
     pub lost: u64,
-    /// Subscribers that missed at least one.
+    /// Subscribers with at least one gap.
     pub subscribers_with_loss: usize,
+    /// Published updates that had not arrived when the run ended, after the last one a
+    /// subscriber received: the server was behind (or lost the tail of the stream).
+    pub undelivered: u64,
+    /// Subscribers with such a tail.
+    pub subscribers_behind: usize,
     pub out_of_order: u64,
     pub duplicates: u64,
     /// Update numbers never published, or updates of another match.
@@ -135,8 +141,13 @@ impl Report {
         );
         let _ = writeln!(
             t,
-            "  delivered     {} of {} expected, {:.0} msgs/s",
-            self.delivered, self.expected, self.delivered_per_s
+            "  delivered     {} of {} expected, {:.0} msgs/s; not arrived by the end: {} \
+             ({} subscribers behind)",
+            self.delivered,
+            self.expected,
+            self.delivered_per_s,
+            self.undelivered,
+            self.subscribers_behind
         );
         let codes = if self.close_codes.is_empty() {
             String::new()

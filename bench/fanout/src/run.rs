@@ -206,14 +206,22 @@ fn account(report: &mut Report, outcomes: &[Outcome], published: &Published) {
             }
         }
         let j = o.match_index;
-        let missing = o
-            .tally
-            .missing(published.per_match[j])
-            .saturating_sub(published.failed_per_match[j]);
+        let (gaps, tail) = o.tally.missing(published.per_match[j]);
+        // Updates whose PUBLISH failed were never going to arrive: take them off the tail
+        // first (the likelier place), then off the gaps.
+        let failed = published.failed_per_match[j];
+        let (gaps, tail) = (
+            gaps.saturating_sub(failed.saturating_sub(tail)),
+            tail.saturating_sub(failed),
+        );
         expected += published.ok_of(j);
-        report.lost += missing;
-        if missing > 0 {
+        report.lost += gaps;
+        report.undelivered += tail;
+        if gaps > 0 {
             report.subscribers_with_loss += 1;
+        }
+        if tail > 0 {
+            report.subscribers_behind += 1;
         }
     }
     report.expected = expected;

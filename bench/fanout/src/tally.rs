@@ -4,8 +4,9 @@
 //! Updates of a match are numbered 0, 1, 2, … in publish order, so for one subscriber:
 //! - a number seen twice is a **duplicate**;
 //! - a number lower than one already seen (and not seen before) is **out of order**;
-//! - a published number never seen is **lost** ([`Tally::missing`], known only once publishing
-//!   is over);
+//! - a published number never seen is missing ([`Tally::missing`], known only once publishing
+//!   is over): **lost** if a higher number arrived (a gap), **undelivered** if none did (the
+//!   tail of the stream had not arrived when the run ended: late or lost, no one can tell);
 //! - a number that was never published (≥ `count`) is **unexpected**.
 
 /// Counters of one subscriber (or, merged, of all of them).
@@ -96,8 +97,15 @@ impl Tally {
         }
     }
 
-    /// Updates `0..published` never received.
-    pub fn missing(&self, published: u64) -> u64 {
+    /// Updates `0..published` never received: (below the highest received — gaps, lost —,
+    /// above it — the undelivered tail).
+    pub fn missing(&self, published: u64) -> (u64, u64) {
+        let published = published.min(self.count);
+        let tail = published.saturating_sub(self.highest.map_or(0, |h| h + 1));
+        (self.missing_below(published) - tail, tail)
+    }
+
+    fn missing_below(&self, published: u64) -> u64 {
         let published = published.min(self.count);
         let full = (published / 64) as usize;
         let mut have: u64 = self.seen[..full]
@@ -122,7 +130,8 @@ mod tests {
         for n in 0..130 {
             assert_eq!(t.record(n), Arrival::InOrder);
         }
-        assert_eq!(t.missing(130), 0);
+        assert_eq!(t.missing(130), (0, 0));
+        assert_eq!(t.missing(200), (0, 0), "never more than count");
         assert_eq!(t.counts.delivered, 130);
     }
 
@@ -135,10 +144,15 @@ mod tests {
         assert_eq!(t.record(2), Arrival::Duplicate);
         assert_eq!(t.record(100), Arrival::Unexpected);
         assert_eq!(t.record(70), Arrival::InOrder);
-        // 0, 1, 2 and 70 arrived: of 0..80 published, 76 are missing; of 0..2, none.
-        assert_eq!(t.missing(80), 76);
-        assert_eq!(t.missing(2), 0);
-        assert_eq!(t.missing(1000), 96, "never more than count");
+        // 0, 1, 2 and 70 arrived: of 0..80 published, 3..=69 are lost and 71..80 undelivered.
+        assert_eq!(t.missing(80), (67, 9));
+        assert_eq!(t.missing(2), (0, 0));
+        assert_eq!(t.missing(1000), (67, 29), "never more than count");
+        assert_eq!(
+            Tally::new(10).missing(4),
+            (0, 4),
+            "nothing arrived: all undelivered"
+        );
         let c = t.counts;
         assert_eq!(
             (c.delivered, c.out_of_order, c.duplicates, c.unexpected),
