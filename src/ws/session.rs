@@ -77,6 +77,10 @@ pub(crate) fn queue(config: &WsConfig) -> (Queue, QueueRx) {
     super::queue::queue(config.send_queue)
 }
 
+/// Per-session read buffer: enough for any usual client message in one read (larger ones
+/// take several reads, up to `max_message_bytes`).
+const READ_BUFFER: usize = 4096;
+
 /// Close code of a session whose token expired (private-use range of RFC 6455 §7.4.2).
 pub(crate) const TOKEN_EXPIRED: u16 = 4001;
 
@@ -93,7 +97,10 @@ pub(crate) async fn run(
 ) {
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(config.max_message_bytes))
-        .max_frame_size(Some(config.max_message_bytes));
+        .max_frame_size(Some(config.max_message_bytes))
+        // Clients send little (pings, subscriptions); tungstenite's default 128 KiB read buffer
+        // is zero-filled before each read and stays resident per session.
+        .read_buffer_size(READ_BUFFER);
     let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config)).await;
     let (mut tx, mut rx) = ws.split();
     let mut replies = Vec::new();
