@@ -13,7 +13,7 @@ use crate::{
     bets::{self, check::check, split_market_id, FieldError, ValidateRequest},
     clock,
     http::{Response, Status},
-    shard::{Answer, Query, Shard},
+    shard::{Answer, Query, Shard, ShardMsg},
 };
 
 /// 400 `{"error", "field"}`.
@@ -79,15 +79,19 @@ pub(crate) async fn record(shard: Rc<Shard>, body: Vec<u8>) -> Response {
         let v = json!({"error": "Market not found", "field": "marketId"});
         return json_status(Status::NOT_FOUND, &v);
     };
-    let answer = if o == shard.id {
-        let (code, v) = shard.clone().record_bet(bet).await;
-        Some(Answer::BetRecorded(code, v))
+    let recorded = if o == shard.id {
+        Some(shard.clone().record_bet(bet).await)
     } else {
-        shard.ask(o, Query::RecordBet(bet)).await
+        let (tx, rx) = futures_channel::oneshot::channel();
+        let sent = shard.inboxes[o].send(ShardMsg::RecordBet(bet, tx)).await;
+        match sent {
+            Ok(()) => rx.await.ok(),
+            Err(_) => None,
+        }
     };
-    match answer {
-        Some(Answer::BetRecorded(code, v)) => json_status(status_of(code), &v),
-        _ => Response::error(Status::UNAVAILABLE, "shutting down"),
+    match recorded {
+        Some((code, v)) => json_status(status_of(code), &v),
+        None => Response::error(Status::UNAVAILABLE, "shutting down"),
     }
 }
 

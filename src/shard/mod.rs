@@ -4,7 +4,7 @@
 //! Everything here is single-threaded (`Rc`, `RefCell`, `Cell`): other shards are reached only
 //! through their inboxes.
 
-mod bets;
+pub(crate) mod bets;
 mod demo;
 pub(crate) mod history;
 mod io_out;
@@ -165,16 +165,6 @@ impl Shard {
         let me = self.clone();
         spawn_local(async move {
             while let Ok(msg) = inbox.recv().await {
-                if let ShardMsg::Query(Query::RecordBet(bet), reply) = msg {
-                    // Answered once the bet is durable; other messages go on meanwhile.
-                    let me = me.clone();
-                    spawn_local(async move {
-                        let (status, body) = me.record_bet(bet).await;
-                        let _ = reply.send(Answer::BetRecorded(status, body));
-                    })
-                    .detach();
-                    continue;
-                }
                 me.handle(msg);
                 // Let requests run between batches: a batch is at most routing::APPLY_CHUNK items.
                 futures_lite::future::yield_now().await;
@@ -245,8 +235,15 @@ impl Shard {
         self.draining.get()
     }
 
-    fn handle(&self, msg: ShardMsg) {
+    fn handle(self: &Rc<Self>, msg: ShardMsg) {
         match msg {
+            ShardMsg::RecordBet(bet, reply) => {
+                let me = self.clone();
+                spawn_local(async move {
+                    let _ = reply.send(me.record_bet(bet).await);
+                })
+                .detach();
+            }
             ShardMsg::Observations(batch) => self.apply(&batch),
             ShardMsg::Replicate(batch) => {
                 let mut view = self.view.borrow_mut();
@@ -299,10 +296,6 @@ impl Shard {
             Query::ValidateBet(req) => Answer::BetCheck(self.validate_bet(&req)),
             Query::MarketSettlement(id) => Answer::Json(self.market_settlement(&id)),
             Query::BetSettlement(id) => Answer::Json(self.bets.borrow().settlement_json(&id)),
-            Query::RecordBet(_) => Answer::BetRecorded(
-                500,
-                serde_json::json!({"error": "bets are recorded asynchronously"}),
-            ),
             Query::Recover {
                 match_id,
                 epoch,

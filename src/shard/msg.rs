@@ -22,6 +22,12 @@ pub(crate) enum ShardMsg {
     Events(Vec<crate::ws::Event>),
     /// A question only this shard can answer.
     Query(Query, oneshot::Sender<Answer>),
+    /// Record a bet on a market of a match this shard owns; answered (HTTP status, body) once
+    /// the bet is durable, while other messages go on.
+    RecordBet(
+        crate::bets::Bet,
+        oneshot::Sender<crate::shard::bets::Recorded>,
+    ),
 }
 
 /// One entry of a replication batch.
@@ -52,8 +58,6 @@ pub(crate) enum Query {
     MarketSettlement(String),
     /// A bet's settlement, from whichever shard holds it.
     BetSettlement(String),
-    /// Record a bet (on the match's owner; answered once it is durable).
-    RecordBet(crate::bets::Bet),
     /// Change a task's interval, if this shard runs it.
     SetInterval {
         task_id: String,
@@ -74,8 +78,6 @@ pub(crate) enum Answer {
     BetCheck(crate::bets::BetCheck),
     /// A JSON body, or `None` when this shard does not know the thing asked about.
     Json(Option<serde_json::Value>),
-    /// The answer to [`Query::RecordBet`]: HTTP status and body.
-    BetRecorded(u16, serde_json::Value),
     /// What the owner's history holds for a [`Query::Recover`].
     Recovered(super::history::Recovery),
 }
