@@ -56,118 +56,115 @@ impl IoHandle {
     /// Prometheus lines for the I/O thread.
     pub fn write_metrics(&self, out: &mut String) {
         let s = &self.stats;
-        let redis_on = self.redis.is_some();
-        let rows: [(&str, &str, &str, f64); 9] = [
+        let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed) as f64;
+        let flag = |b: bool| f64::from(u8::from(b));
+        let pg = self.pg_stats.snapshot();
+        let (c, g) = ("counter", "gauge");
+        let rows: [(&str, &str, &str, f64); 17] = [
             (
                 "inplay_redis_up",
-                "gauge",
+                g,
                 "1 if the Redis command connection works (0 if down or off).",
-                f64::from(u8::from(
-                    redis_on && s.redis_connected.load(Ordering::Relaxed),
-                )),
+                flag(self.redis.is_some() && s.redis_connected.load(Ordering::Relaxed)),
             ),
             (
                 "inplay_redis_subscribed",
-                "gauge",
+                g,
                 "1 if the Redis subscription (match:*, markets:*) is up.",
-                f64::from(u8::from(s.redis_subscribed.load(Ordering::Relaxed))),
+                flag(s.redis_subscribed.load(Ordering::Relaxed)),
             ),
             (
                 "inplay_redis_commands_total",
-                "counter",
+                c,
                 "Redis commands sent.",
-                s.redis_commands.load(Ordering::Relaxed) as f64,
+                n(&s.redis_commands),
             ),
             (
                 "inplay_redis_errors_total",
-                "counter",
+                c,
                 "Failed Redis round trips.",
-                s.redis_errors.load(Ordering::Relaxed) as f64,
+                n(&s.redis_errors),
             ),
             (
                 "inplay_redis_dropped_batches_total",
-                "counter",
+                c,
                 "Cache/publish batches dropped (queue full or Redis down).",
-                s.redis_dropped.load(Ordering::Relaxed) as f64,
+                n(&s.redis_dropped),
             ),
             (
                 "inplay_redis_relayed_total",
-                "counter",
+                c,
                 "Messages from Redis relayed to WebSocket sessions.",
-                s.redis_relayed.load(Ordering::Relaxed) as f64,
+                n(&s.redis_relayed),
             ),
             (
                 "inplay_io_redis_queue",
-                "gauge",
+                g,
                 "Redis batches waiting for the I/O thread.",
                 s.redis_queue.load(Ordering::Relaxed) as f64,
             ),
             (
                 "inplay_io_records_dropped_total",
-                "counter",
+                c,
                 "History records dropped on a shard because the I/O thread fell behind.",
-                s.records_dropped.load(Ordering::Relaxed) as f64,
+                n(&s.records_dropped),
             ),
             (
                 "inplay_polling_leases_held",
-                "gauge",
+                g,
                 "Feed groups (sport:league) this node polls.",
                 self.leases.held() as f64,
             ),
-        ];
-        let pg = self.pg_stats.snapshot();
-        let pg_on = self.records.is_some();
-        let pg_rows: [(&str, &str, &str, f64); 8] = [
             (
                 "inplay_pg_up",
-                "gauge",
+                g,
                 "1 if the last PostgreSQL attempt succeeded (0 if down or off).",
-                f64::from(u8::from(pg_on && pg.connected)),
+                flag(self.records.is_some() && pg.connected),
             ),
             (
                 "inplay_pg_written_total",
-                "counter",
+                c,
                 "History records committed to PostgreSQL.",
                 pg.written as f64,
             ),
             (
                 "inplay_pg_queued",
-                "gauge",
+                g,
                 "History records waiting in memory.",
                 pg.queued as f64,
             ),
             (
                 "inplay_pg_journal_records",
-                "gauge",
+                g,
                 "History records waiting in the on-disk journal.",
                 pg.journal_records as f64,
             ),
             (
                 "inplay_pg_journal_bytes",
-                "gauge",
+                g,
                 "Size of the on-disk journal.",
                 pg.journal_bytes as f64,
             ),
             (
                 "inplay_pg_write_errors_total",
-                "counter",
+                c,
                 "Failed PostgreSQL attempts (each retried).",
                 pg.write_errors as f64,
             ),
             (
                 "inplay_pg_rejected_total",
-                "counter",
+                c,
                 "History records PostgreSQL refused for good.",
                 pg.rejected as f64,
             ),
             (
                 "inplay_pg_dropped_total",
-                "counter",
+                c,
                 "History records lost: memory queue and journal full.",
                 pg.dropped as f64,
             ),
         ];
-        for (name, kind, help, value) in rows.into_iter().chain(pg_rows) {
+        for (name, kind, help, value) in rows {
             // Writing to a String cannot fail.
             let _ = writeln!(
                 out,

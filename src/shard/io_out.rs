@@ -105,7 +105,7 @@ impl IoOut {
     }
 
     /// A match changed: `kinds` are its changes with their seq, `events` the frames built for
-    /// them (in the same order, without the ones that could not be built).
+    /// them (this match's only, in the same order, without the ones that could not be built).
     pub fn changed(
         &self,
         state: &MatchState,
@@ -118,7 +118,6 @@ impl IoOut {
         if !self.redis() && !self.history() {
             return;
         }
-        let id = state.info().id.as_str();
         if self.history() && (created || kinds.iter().any(|(_, k)| *k == ChangeKind::Score)) {
             self.push_record(match_record(state, now));
         }
@@ -137,10 +136,7 @@ impl IoOut {
         if self.redis() {
             let channel = format!("markets:{}:{}", render.sport, render.league);
             let mut p = self.pending.borrow_mut();
-            for e in events
-                .iter()
-                .filter(|e| e.market && e.match_id.as_str() == id)
-            {
+            for e in events.iter().filter(|e| e.market) {
                 let message = redis_relay::with_origin(e.frame.as_bytes(), &self.origin);
                 p.publishes.push((channel.clone(), message));
             }

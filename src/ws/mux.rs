@@ -158,7 +158,7 @@ impl Mux {
             .to_string(),
         ));
         replies.extend(frames);
-        self.advance(id, last);
+        self.sent.advance(id, last);
     }
 
     /// Sends the match's current state from this shard's view.
@@ -168,10 +168,6 @@ impl Mux {
         if let Some(seq) = seq {
             self.sent.advance(id, seq);
         }
-    }
-
-    fn advance(&mut self, id: &MatchId, seq: u64) {
-        self.sent.advance(id, seq);
     }
 
     fn unsubscribe(&mut self, msg: &Map<String, Value>, replies: &mut Vec<Utf8Bytes>) {

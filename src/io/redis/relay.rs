@@ -164,24 +164,26 @@ fn to_event(channel: &str, payload: &[u8], node_id: &str) -> Option<Event> {
     if sport.is_empty() {
         return None;
     }
+    let match_id = MatchId::new(
+        object
+            .get("matchId")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    );
     let frame = if origin.is_some() {
         // Another node's frame, as its own sessions got it (origin removed).
-        Value::Object(object.clone())
+        Value::Object(object)
     } else {
         let mut frame = Map::new();
         frame.insert("type".into(), "market_update".into());
         frame.insert("sport".into(), sport.into());
         frame.insert("league".into(), league.into());
-        frame.insert("data".into(), Value::Object(object.clone()));
+        frame.insert("data".into(), Value::Object(object));
         frame.insert("timestamp".into(), now.into());
         Value::Object(frame)
     };
-    let match_id = object
-        .get("matchId")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
     Some(Event {
-        match_id: MatchId::new(match_id),
+        match_id,
         seq: 0,
         sport: sport.into(),
         league: league.into(),
