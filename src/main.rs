@@ -90,15 +90,13 @@ fn run() -> Result<(), StartError> {
     let started_at = clock::now();
     let (demo, weights) = demo_setup(&config, started_at);
     let (io_handle, io_parts) = io_channels(&config, demo.as_ref());
-    let mut shard_config = shard_config(
-        &config,
-        reservation.addr,
-        started_at,
-        io_handle,
-        Arc::new(gate),
-    );
-    shard_config.demo = demo;
-    shard_config.weights = Arc::new(weights);
+    let parts = Parts {
+        io: io_handle,
+        gate: Arc::new(gate),
+        demo,
+        weights: Arc::new(weights),
+    };
+    let mut shard_config = shard_config(&config, reservation.addr, started_at, parts);
     shard_config.draining_shards = Arc::new(std::sync::atomic::AtomicUsize::new(cpus.len()));
     let ws_sessions: Arc<[std::sync::atomic::AtomicUsize]> =
         (0..cpus.len()).map(|_| Default::default()).collect();
@@ -231,13 +229,26 @@ fn demo_setup(config: &Config, started_at: inplay_core::Timestamp) -> (Option<De
     (demo, weights)
 }
 
+/// What the shards share that `main` builds before them.
+struct Parts {
+    io: io::IoHandle,
+    gate: Arc<api::GateConfig>,
+    demo: Option<DemoSetup>,
+    weights: Arc<Weights>,
+}
+
 fn shard_config(
     config: &Config,
     addr: std::net::SocketAddr,
     started_at: inplay_core::Timestamp,
-    io: io::IoHandle,
-    gate: Arc<api::GateConfig>,
+    parts: Parts,
 ) -> ShardConfig {
+    let Parts {
+        io,
+        gate,
+        demo,
+        weights,
+    } = parts;
     let mut aliases = AliasTable::builtin();
     for (sport, table) in &config.identity.aliases {
         for (alias, canonical) in table {
@@ -260,14 +271,14 @@ fn shard_config(
         max_connections: http.max_connections_per_shard,
         shutdown_grace: config.server.shutdown_grace,
         io_memory: config.server.io_memory_kib * 1024,
-        demo: None,
+        demo,
         min_interval: config.polling.min_interval,
         start_window_ms: config.identity.start_window.as_millis() as i64,
         retain_finished: config.identity.retain_finished,
         markets_default_limit: config.markets.default_limit,
         markets_max_limit: config.markets.max_limit,
         aliases: Arc::new(aliases),
-        weights: Arc::new(Weights::new(0.5)),
+        weights,
         polling_config: Arc::new(config.polling.to_json()),
         started_at,
         draining_shards: Arc::default(),
