@@ -14,6 +14,7 @@ mod io;
 mod logging;
 mod metrics;
 mod polling;
+mod providers;
 mod ratelimit;
 mod shard;
 mod system;
@@ -87,14 +88,27 @@ fn run() -> Result<(), StartError> {
     let reservation = system::reserve_port(addr)?;
     warn_security(&config, &gate, cpus.len());
 
+    // rustls on ring for provider HTTPS: installed once, before the client is built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let started_at = clock::now();
-    let (demo, weights) = demo_setup(&config, started_at);
-    let (io_handle, io_parts) = io_channels(&config, demo.as_ref());
+    let (demo, mut weights) = demo_setup(&config, started_at);
+    let (board, feeds) = providers::setup::build(
+        &config,
+        demo.as_ref().map(|d| &*d.world),
+        &config::process_env,
+    );
+    for p in config.providers.iter().filter(|p| p.enabled) {
+        let priority = u8::try_from(p.priority).unwrap_or(u8::MAX);
+        weights.set(inplay_core::ProviderId::new(&p.id), priority, 1.0);
+    }
+    let (io_handle, io_parts) = io_channels(&config, demo.as_ref(), &feeds);
     let parts = Parts {
         io: io_handle,
         gate: Arc::new(gate),
         demo,
         weights: Arc::new(weights),
+        board: Arc::new(board),
+        feeds: feeds.into(),
     };
     let mut shard_config = shard_config(&config, reservation.addr, started_at, parts);
     shard_config.draining_shards = Arc::new(std::sync::atomic::AtomicUsize::new(cpus.len()));
@@ -176,20 +190,27 @@ fn warn_security(config: &Config, gate: &api::GateConfig, nr_shards: usize) {
     }
 }
 
-/// The channels to the I/O thread, and the polling leases (one per demo league).
-fn io_channels(config: &Config, demo: Option<&DemoSetup>) -> (io::IoHandle, io::IoParts) {
+/// The channels to the I/O thread, and the polling leases (one per league polled).
+fn io_channels(
+    config: &Config,
+    demo: Option<&DemoSetup>,
+    feeds: &[providers::FeedSpec],
+) -> (io::IoHandle, io::IoParts) {
     let r = &config.redis;
     let redis = (!r.url.is_empty()).then(|| io::RedisSettings {
         url: r.url.clone(),
         lease: r.lease,
     });
-    let groups = demo.map_or_else(Vec::new, |d| {
+    let mut groups: Vec<String> = demo.map_or_else(Vec::new, |d| {
         d.world
             .leagues()
             .iter()
             .map(|l| io::Leases::group(l.sport, l.league))
             .collect()
     });
+    groups.extend(feeds.iter().map(|f| io::Leases::group(&f.sport, &f.league)));
+    groups.sort();
+    groups.dedup();
     let ttls = io::CacheTtls {
         score: r.score_ttl,
         markets: r.markets_ttl,
@@ -206,6 +227,7 @@ fn io_channels(config: &Config, demo: Option<&DemoSetup>) -> (io::IoHandle, io::
         r.markets_refresh,
         io::node_id(&r.node_id),
         groups,
+        !feeds.is_empty(),
     )
 }
 
@@ -235,6 +257,8 @@ struct Parts {
     gate: Arc<api::GateConfig>,
     demo: Option<DemoSetup>,
     weights: Arc<Weights>,
+    board: Arc<providers::Board>,
+    feeds: Arc<[providers::FeedSpec]>,
 }
 
 fn shard_config(
@@ -248,6 +272,8 @@ fn shard_config(
         gate,
         demo,
         weights,
+        board,
+        feeds,
     } = parts;
     let mut aliases = AliasTable::builtin();
     for (sport, table) in &config.identity.aliases {
@@ -299,6 +325,9 @@ fn shard_config(
         ws_sessions: Arc::default(),
         gate,
         io,
+        board,
+        feeds,
+        polling: Arc::new(config.polling.clone()),
         bets_dir: config.storage.data_dir.join("bets"),
         bet_limits: bets::BetLimits {
             odds_tolerance: f64::from(config.bets.odds_tolerance_bp) / 10_000.0,

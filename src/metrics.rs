@@ -37,8 +37,6 @@ pub(crate) struct MetricsSnapshot {
     pub matches: usize,
     /// Bytes held for `/ws` recovery.
     pub history_bytes: usize,
-    /// provider → (polls, failures).
-    pub polls: BTreeMap<String, (u64, u64)>,
 }
 
 impl ShardMetrics {
@@ -80,7 +78,6 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
     let mut requests: BTreeMap<(&str, u16), u64> = BTreeMap::new();
     let mut latency = vec![0u64; LATENCY_BUCKETS.len() + 1];
     let mut sum = Duration::ZERO;
-    let mut polls: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for s in shards {
         for (k, v) in &s.requests {
             *requests.entry(*k).or_default() += v;
@@ -89,11 +86,6 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             *total += v;
         }
         sum += s.latency_sum;
-        for (p, (n, f)) in &s.polls {
-            let e = polls.entry(p.as_str()).or_default();
-            e.0 += n;
-            e.1 += f;
-        }
     }
     // Writing to a String cannot fail.
     let _ = writeln!(
@@ -178,25 +170,6 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
         for (shard, s) in shards.iter().enumerate() {
             let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {}", value(s));
         }
-    }
-    let _ = writeln!(
-        out,
-        "# HELP inplay_provider_polls_total Polls of each provider."
-    );
-    let _ = writeln!(out, "# TYPE inplay_provider_polls_total counter");
-    for (p, (n, _)) in &polls {
-        let _ = writeln!(out, "inplay_provider_polls_total{{provider=\"{p}\"}} {n}");
-    }
-    let _ = writeln!(
-        out,
-        "# HELP inplay_provider_poll_failures_total Failed polls of each provider."
-    );
-    let _ = writeln!(out, "# TYPE inplay_provider_poll_failures_total counter");
-    for (p, (_, f)) in &polls {
-        let _ = writeln!(
-            out,
-            "inplay_provider_poll_failures_total{{provider=\"{p}\"}} {f}"
-        );
     }
     out
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::{
     clock,
     http::{Response, Status},
-    polling::{merge_health, task_shard},
+    polling::task_shard,
     shard::{Answer, Query, Shard, ShardMsg},
 };
 
@@ -17,16 +17,18 @@ const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 /// `GET /health`.
 pub(crate) async fn health(shard: Rc<Shard>) -> Response {
-    let providers = merge_health(shard.all_provider_stats().await);
+    let now = clock::now();
+    let board = &shard.config.board;
+    let statuses = board.statuses(now);
     let tasks = shard.all_tasks().await;
-    let down = providers.iter().filter(|p| p.status == "down").count();
+    let down = statuses.iter().filter(|(_, s)| *s == "down").count();
     let io = &shard.config.io;
-    let status = if (providers.is_empty() || down < providers.len()) && !io.degraded() {
+    let status = if (statuses.is_empty() || down < statuses.len()) && !io.degraded() {
         "ok"
     } else {
         "degraded"
     };
-    let now = clock::now();
+    let providers = board.all_json(now);
     Response::json_value(&json!({
         "status": status,
         "timestamp": now.to_iso(),
@@ -54,18 +56,16 @@ pub(crate) async fn metrics(shard: Rc<Shard>) -> Response {
     let shards: Vec<_> = snapshots.into_iter().map(|(_, m)| m).collect();
     let mut text = crate::metrics::render(&shards);
     shard.config.io.write_metrics(&mut text);
+    shard.config.board.write_metrics(&mut text, clock::now());
     let mut r = Response::with_status(Status::OK, crate::http::Body::Owned(text.into_bytes()));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r
 }
 
-/// `GET /api/providers/health`: every provider feeds both scores and markets so far.
+/// `GET /api/providers/health`: providers of scores and of markets, preferred first, with
+/// breaker, quota and response-time percentiles.
 pub(crate) async fn providers(shard: Rc<Shard>) -> Response {
-    let health = merge_health(shard.all_provider_stats().await);
-    Response::json_value(&json!({
-        "liveScoreProviders": &health,
-        "marketProviders": &health,
-    }))
+    Response::json_value(&shard.config.board.by_kind_json(clock::now()))
 }
 
 /// `GET /api/polling/status`.

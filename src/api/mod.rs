@@ -7,6 +7,7 @@
 mod admin;
 mod bets;
 mod gate;
+mod ingest;
 mod live;
 mod openapi;
 mod reads;
@@ -110,6 +111,12 @@ impl Api {
             Route::MarketSettlement => Reply::Deferred(Box::pin(bets::market_settlement(
                 shard.clone(),
                 param.to_owned(),
+            ))),
+            Route::Ingest => Reply::Deferred(Box::pin(ingest::ingest(
+                shard.clone(),
+                param.to_owned(),
+                req.query.to_owned(),
+                req.body.to_vec(),
             ))),
             Route::Health => Reply::Deferred(Box::pin(admin::health(shard.clone()))),
             Route::ProvidersHealth => Reply::Deferred(Box::pin(admin::providers(shard.clone()))),

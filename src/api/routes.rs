@@ -28,6 +28,7 @@ pub(crate) enum Route {
     BetRecord,
     BetSettlement,
     MarketSettlement,
+    Ingest,
     Metrics,
 }
 
@@ -62,6 +63,7 @@ pub(crate) const ROUTES: &[(Method, &str, Route)] = &[
         "/api/markets/{marketId}/settlement",
         Route::MarketSettlement,
     ),
+    (Method::Post, "/api/ingest/{providerId}", Route::Ingest),
     (Method::Get, "/metrics", Route::Metrics),
 ];
 
@@ -107,7 +109,8 @@ impl Route {
             Route::BetValidate
             | Route::BetRecord
             | Route::BetSettlement
-            | Route::MarketSettlement => (Access::Role(Role::Service), Class::Exempt),
+            | Route::MarketSettlement
+            | Route::Ingest => (Access::Role(Role::Service), Class::Exempt),
         };
         Policy { access, class }
     }

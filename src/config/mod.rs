@@ -15,11 +15,14 @@
 mod env;
 mod error;
 mod ms;
+mod providers;
 mod schema;
 mod sections;
 mod security;
 mod validate;
 
+#[cfg(test)]
+mod providers_tests;
 #[cfg(test)]
 mod security_tests;
 #[cfg(test)]
@@ -32,6 +35,7 @@ use toml::{Table, Value};
 
 pub use env::{check_env_names, inplay_var_names, process_env};
 pub use error::{ConfigError, Origin};
+pub use providers::{ProviderConfig, ProviderKind};
 pub use sections::{
     BetsConfig, DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat, MarketsConfig,
     PollingConfig, PostgresConfig, RedisConfig, ServerConfig, StorageConfig, WebSocketConfig,
@@ -77,6 +81,9 @@ pub struct Config {
     pub cors: CorsConfig,
     /// `[rate_limit]`: per-client-IP request limits.
     pub rate_limit: RateLimitConfig,
+    /// `[[providers]]`: real sports-data providers (none by default).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<ProviderConfig>,
 }
 
 // === impl Config ===
@@ -171,10 +178,13 @@ impl Config {
         let config: Config = Value::Table(root)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Shape(e.to_string()))?;
-        config.check_relations().map_err(|bad| {
-            let origin = sources.origin_of(&bad.key);
-            bad.at(origin)
-        })?;
+        config
+            .check_relations()
+            .and_then(|()| providers::check_relations(&config.providers, env))
+            .map_err(|bad| {
+                let origin = sources.origin_of(&bad.key);
+                bad.at(origin)
+            })?;
         Ok(config)
     }
 }

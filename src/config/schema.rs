@@ -138,6 +138,7 @@ pub(super) static KEYS: &[Key] = &[
     ),
     key("polling", "min_interval_ms", Kind::Ms { min: 1000 }),
     key("polling", "demo_interval_ms", Kind::Ms { min: 0 }),
+    key("polling", "prematch_interval_ms", Kind::Ms { min: 0 }),
     key("polling", "sport_intervals", Kind::MsTable),
     key("polling", "league_intervals", Kind::MsTable),
     key("polling", "match_intervals", Kind::MsTable),
@@ -351,6 +352,10 @@ pub(super) enum Problem {
 /// Checks a whole document against the schema: known sections, known keys, valid values.
 pub(super) fn check_document(root: &toml::Table) -> Result<(), Problem> {
     for (section, body) in root {
+        if section == "providers" {
+            super::providers::check_raw(body)?;
+            continue;
+        }
         if !KEYS.iter().any(|k| k.section == section) {
             return Err(Problem::Unknown(section.clone()));
         }

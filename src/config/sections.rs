@@ -107,6 +107,10 @@ pub struct PollingConfig {
     /// Interval of the built-in demo providers' tasks.
     #[serde(rename = "demo_interval_ms", with = "ms")]
     pub demo_interval: Duration,
+    /// A provider task whose last answer held no live match waits at least this long
+    /// (0 = no difference between live and pre-match).
+    #[serde(rename = "prematch_interval_ms", with = "ms")]
+    pub prematch_interval: Duration,
     /// Per sport.
     #[serde(with = "ms::map")]
     pub sport_intervals: Intervals,
@@ -353,6 +357,7 @@ impl Default for PollingConfig {
             default_interval: Duration::from_secs(30),
             min_interval: Duration::from_secs(1),
             demo_interval: Duration::from_secs(1),
+            prematch_interval: Duration::from_secs(60),
             sport_intervals: intervals(&sports),
             league_intervals: intervals(&leagues),
             match_intervals: Intervals::new(),
@@ -443,6 +448,7 @@ impl PollingConfig {
             "defaultInterval": to_ms(&self.default_interval),
             "minInterval": to_ms(&self.min_interval),
             "demoInterval": to_ms(&self.demo_interval),
+            "prematchInterval": to_ms(&self.prematch_interval),
             "sportIntervals": table(&self.sport_intervals),
             "leagueIntervals": table(&self.league_intervals),
             "matchIntervals": table(&self.match_intervals),

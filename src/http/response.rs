@@ -15,6 +15,7 @@ pub(crate) struct Status(pub u16, pub &'static str);
 impl Status {
     pub const OK: Self = Self(200, "OK");
     pub const CREATED: Self = Self(201, "Created");
+    pub const ACCEPTED: Self = Self(202, "Accepted");
     pub const NO_CONTENT: Self = Self(204, "No Content");
     pub const BAD_REQUEST: Self = Self(400, "Bad Request");
     pub const UNAUTHORIZED: Self = Self(401, "Unauthorized");

@@ -15,6 +15,7 @@
 //! Messages arriving from Redis (external `PUBLISH match:<id>`, other nodes' changes) go the
 //! other way, to every shard with WebSocket sessions, through the shards' inboxes.
 
+pub(crate) mod fetch;
 mod lease;
 pub(crate) mod pg;
 mod record;
@@ -79,6 +80,8 @@ pub(crate) struct IoHandle {
     pub stats: Arc<IoStats>,
     /// The PostgreSQL writer's counters (all zero when PostgreSQL is off).
     pub pg_stats: Arc<pg::PgStats>,
+    /// Provider fetches; `None` when no provider is configured.
+    pub fetch: Option<mpsc::Sender<fetch::FetchJob>>,
 }
 
 /// The I/O thread's counters. Written by the I/O thread, read at scrape; never touched per
@@ -108,6 +111,9 @@ pub(crate) struct IoStats {
     pub sent_scores: AtomicU64,
     pub sent_markets: AtomicU64,
     pub sent_settlements: AtomicU64,
+    /// Provider HTTP requests made (retries included), and fetches that got no response.
+    pub fetches: AtomicU64,
+    pub fetch_errors: AtomicU64,
 }
 
 /// The receiving ends, moved into the thread by [`spawn`].
@@ -116,6 +122,7 @@ pub(crate) struct IoParts {
     pg_stats: Arc<pg::PgStats>,
     redis_rx: Option<mpsc::Receiver<RedisBatch>>,
     records_rx: Option<mpsc::Receiver<Vec<Record>>>,
+    fetch_rx: Option<mpsc::Receiver<fetch::FetchJob>>,
     stats: Arc<IoStats>,
     leases: Arc<Leases>,
     node_id: Arc<str>,
@@ -139,13 +146,15 @@ pub(crate) fn node_id(configured: &str) -> Arc<str> {
 }
 
 /// Creates the channels between the shards and the I/O thread. `task_ids` are every polling
-/// task this node could run (each gets a lease when Redis is on).
+/// task this node could run (each gets a lease when Redis is on); `fetches` says whether any
+/// provider is configured (then the I/O thread runs the HTTP client).
 pub(crate) fn channels(
     settings: IoSettings,
     ttls: CacheTtls,
     markets_refresh: Duration,
     node_id: Arc<str>,
     task_ids: Vec<String>,
+    fetches: bool,
 ) -> (IoHandle, IoParts) {
     let stats = Arc::new(IoStats::default());
     let leases = Arc::new(Leases::new(task_ids, settings.redis.is_some()));
@@ -163,6 +172,12 @@ pub(crate) fn channels(
         }
         None => (None, None),
     };
+    let (fetch_tx, fetch_rx) = if fetches {
+        let (tx, rx) = mpsc::channel(fetch::FETCH_QUEUE);
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
     let pg_stats = Arc::new(pg::PgStats::default());
     let handle = IoHandle {
         redis: redis_tx,
@@ -173,12 +188,14 @@ pub(crate) fn channels(
         leases: leases.clone(),
         stats: stats.clone(),
         pg_stats: pg_stats.clone(),
+        fetch: fetch_tx,
     };
     let parts = IoParts {
         settings,
         pg_stats,
         redis_rx,
         records_rx,
+        fetch_rx,
         stats,
         leases,
         node_id,
@@ -228,6 +245,7 @@ async fn run(
         pg_stats: pg_stats_owned,
         redis_rx,
         records_rx,
+        fetch_rx,
         stats,
         leases,
         node_id,
@@ -272,6 +290,13 @@ async fn run(
             pg,
             writer_rx,
             pg_stats_owned.clone(),
+        )));
+    }
+    if let Some(rx) = fetch_rx {
+        background.push(tokio::task::spawn_local(fetch::run(
+            rx,
+            stop.clone(),
+            stats.clone(),
         )));
     }
     let _ = stop.changed().await;
@@ -322,6 +347,27 @@ async fn forward(
         if to.send(b).await.is_err() {
             return;
         }
+    }
+}
+
+impl IoHandle {
+    /// Fetches over HTTP(S) on the I/O thread; the shard keeps running meanwhile.
+    pub async fn fetch(&self, req: fetch::FetchRequest) -> fetch::FetchResponse {
+        let failed = |why: &str| fetch::FetchResponse {
+            result: Err(why.to_owned()),
+            elapsed: Duration::ZERO,
+            attempts: 0,
+        };
+        let Some(tx) = &self.fetch else {
+            return failed("provider fetches are off");
+        };
+        let (reply, answer) = futures_channel::oneshot::channel();
+        if tx.send((req, reply)).await.is_err() {
+            return failed("the I/O thread has stopped");
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| failed("the I/O thread has stopped"))
     }
 }
 

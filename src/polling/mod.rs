@@ -1,7 +1,7 @@
-//! Polling: which tasks exist, where they run, how often, and how their providers are doing.
+//! Polling: which tasks exist, where they run and how often.
 
-mod health;
+mod interval;
 mod task;
 
-pub(crate) use health::{merge_health, ProviderStats};
+pub(crate) use interval::{effective, resolve};
 pub(crate) use task::{task_shard, PollTask, TaskStatus};

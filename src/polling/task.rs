@@ -19,6 +19,16 @@ pub(crate) struct PollTask {
     pub running: Cell<bool>,
     /// Whether another node holds this task's lease, so this node does not poll it now.
     pub standby: Cell<bool>,
+    /// What the task does now: `polling`, or why it waits: `lease` (another node polls it),
+    /// `backup` (a preferred provider serves it), `circuit_open`, `circuit_half_open`,
+    /// `quota_exhausted`.
+    pub state: Cell<&'static str>,
+    /// The preferred provider serving this task's data while it stands by as a backup.
+    pub backup_of: std::cell::RefCell<Option<String>>,
+    /// Where the interval comes from: `league`, `sport`, `default`, `demo` or `runtime`.
+    pub source: Cell<&'static str>,
+    /// The wait actually used: floor, slow-down and pre-match applied.
+    pub effective: Cell<Duration>,
     /// Wakes the task's sleep when its interval changes, so a new interval applies at once.
     pub wake_tx: async_channel::Sender<()>,
     pub wake_rx: async_channel::Receiver<()>,
@@ -39,15 +49,44 @@ pub(crate) struct TaskStatus {
     pub running: bool,
     /// Another node holds the lease of this task's league (several nodes on one Redis).
     pub standby: bool,
+    /// `polling`, `lease`, `backup`, `circuit_open`, `circuit_half_open` or `quota_exhausted`.
+    pub state: &'static str,
+    /// While `state` is `backup`: the preferred provider that serves this data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_of: Option<String>,
+    /// Where `interval` comes from: `league`, `sport`, `default`, `demo` or `runtime`.
+    pub interval_source: &'static str,
+    /// Milliseconds actually waited: the provider's floor, rate-limit slow-down and the
+    /// pre-match interval applied to `interval`.
+    pub effective_interval: u64,
     pub shard: usize,
 }
 
 impl PollTask {
-    /// A task that first runs at once.
+    /// A task that first runs at once, with id `provider:sport:league`.
     pub fn new(provider: &str, sport: &str, league: &str, interval: Duration) -> Self {
+        Self::with_id(
+            format!("{provider}:{sport}:{league}"),
+            provider,
+            sport,
+            league,
+            interval,
+            "demo",
+        )
+    }
+
+    /// A task with its own id; `source` says where `interval` came from.
+    pub fn with_id(
+        id: String,
+        provider: &str,
+        sport: &str,
+        league: &str,
+        interval: Duration,
+        source: &'static str,
+    ) -> Self {
         let (wake_tx, wake_rx) = async_channel::bounded(1);
         Self {
-            id: format!("{provider}:{sport}:{league}"),
+            id,
             provider: provider.to_owned(),
             sport: sport.to_owned(),
             league: league.to_owned(),
@@ -56,14 +95,34 @@ impl PollTask {
             next_run: Cell::new(None),
             running: Cell::new(false),
             standby: Cell::new(false),
+            state: Cell::new("polling"),
+            backup_of: std::cell::RefCell::new(None),
+            source: Cell::new(source),
+            effective: Cell::new(interval),
             wake_tx,
             wake_rx,
         }
     }
 
+    /// Sets what the task does now (see [`PollTask::state`]).
+    pub fn set_state(&self, state: &'static str, backup_of: Option<&str>) {
+        self.state.set(state);
+        self.standby.set(state == "lease");
+        *self.backup_of.borrow_mut() = backup_of.map(str::to_owned);
+    }
+
+    /// Sleeps `d`, or less if the interval is changed meanwhile.
+    pub async fn wait(&self, d: Duration) {
+        futures_lite::future::or(glommio::timer::sleep(d), async {
+            let _ = self.wake_rx.recv().await;
+        })
+        .await;
+    }
+
     /// Changes the interval and wakes the task so it reschedules now.
     pub fn set_interval(&self, interval: Duration) {
         self.interval.set(interval);
+        self.source.set("runtime");
         let _ = self.wake_tx.try_send(());
     }
 
@@ -79,6 +138,10 @@ impl PollTask {
             next_run: self.next_run.get().map(Timestamp::to_iso),
             running: self.running.get(),
             standby: self.standby.get(),
+            state: self.state.get(),
+            backup_of: self.backup_of.borrow().clone(),
+            interval_source: self.source.get(),
+            effective_interval: self.effective.get().as_millis() as u64,
             shard,
         }
     }

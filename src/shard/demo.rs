@@ -7,14 +7,14 @@
 
 use std::{rc::Rc, sync::Arc, time::Duration};
 
-use futures_lite::future;
 use glommio::{spawn_local, timer::sleep};
 use inplay_core::demo::{LeagueDef, ProviderProfile, World};
 
-use super::Shard;
+use super::{poll::may_poll, Shard};
 use crate::{
     clock,
-    polling::{task_shard, PollTask, ProviderStats},
+    polling::{task_shard, PollTask},
+    providers::Verdict,
 };
 
 /// The demo world shared (immutably) by every shard, and how often it is polled.
@@ -30,10 +30,6 @@ pub(crate) fn spawn_tasks(shard: &Rc<Shard>) {
         return;
     };
     for (pi, provider) in demo.world.providers().iter().enumerate() {
-        shard.providers.borrow_mut().insert(
-            provider.id.to_string(),
-            ProviderStats::new(provider.id.as_str()),
-        );
         for (li, league) in demo.world.leagues().iter().enumerate() {
             let task = PollTask::new(
                 provider.id.as_str(),
@@ -67,25 +63,33 @@ async fn run(
     // Spread the tasks' first runs evenly over one interval, so they do not all poll in the
     // same instant every interval (one burst of every league's work at once).
     sleep(task.interval.get().mul_f64(phase)).await;
-    let group = crate::io::Leases::group(league.sport, league.league);
+    let Some(index) = shard.config.board.index(profile.id.as_str()) else {
+        return;
+    };
     while !shard.draining() {
-        if !shard.config.io.leases.holds(&group) {
-            // Another node polls this league (Redis lease); check again next interval.
-            task.standby.set(true);
-            sleep(task.interval.get()).await;
+        // Another node's lease, a preferred provider, or an open circuit: check next interval.
+        if may_poll(&shard, &task, index, (true, true)).is_none() {
+            task.wait(task.interval.get()).await;
             continue;
         }
-        task.standby.set(false);
         let started = clock::now();
         task.running.set(true);
         task.last_run.set(Some(started));
         let outcome = world.poll_outcome(profile, league, started);
         sleep(Duration::from_millis(u64::from(outcome.latency_ms))).await;
+        let board = &shard.config.board;
         if outcome.failed {
-            record(&shard, profile, false, outcome.latency_ms);
+            let error = Some("simulated upstream failure".to_owned());
+            board.record(
+                index,
+                Verdict::Failed,
+                outcome.latency_ms,
+                clock::now(),
+                error,
+            );
         } else {
             let observations = world.poll(profile, league, started);
-            record(&shard, profile, true, outcome.latency_ms);
+            board.record(index, Verdict::Ok, outcome.latency_ms, clock::now(), None);
             shard.route(observations).await;
         }
         task.running.set(false);
@@ -95,15 +99,6 @@ async fn run(
         let elapsed =
             Duration::from_millis((clock::now().millis() - started.millis()).max(0) as u64);
         // Sleep out the interval, or wake early when it is changed at runtime.
-        future::or(sleep(interval.saturating_sub(elapsed)), async {
-            let _ = task.wake_rx.recv().await;
-        })
-        .await;
-    }
-}
-
-fn record(shard: &Shard, profile: &ProviderProfile, ok: bool, latency_ms: u32) {
-    if let Some(stats) = shard.providers.borrow_mut().get_mut(profile.id.as_str()) {
-        stats.record(ok, latency_ms, clock::now());
+        task.wait(interval.saturating_sub(elapsed)).await;
     }
 }

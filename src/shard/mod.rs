@@ -12,12 +12,12 @@ mod lists;
 mod msg;
 mod outbox;
 mod owner;
+mod poll;
 mod routing;
 mod set;
 
 use std::{
     cell::{Cell, RefCell},
-    collections::HashMap,
     net::SocketAddr,
     rc::Rc,
     sync::Arc,
@@ -36,7 +36,7 @@ use crate::{
     api::Api,
     clock,
     http::{serve, ConnConfig, Tracker},
-    polling::{PollTask, ProviderStats, TaskStatus},
+    polling::{PollTask, TaskStatus},
     view::ViewStore,
 };
 use outbox::Outbox;
@@ -69,6 +69,12 @@ pub(crate) struct ShardConfig {
     pub ws_sessions: Arc<[std::sync::atomic::AtomicUsize]>,
     /// The way to the I/O thread (Redis, PostgreSQL) and the polling leases.
     pub io: crate::io::IoHandle,
+    /// Every provider's health, breaker and quota (shared by all shards).
+    pub board: Arc<crate::providers::Board>,
+    /// The configured providers' polling tasks (each shard runs its share).
+    pub feeds: Arc<[crate::providers::FeedSpec]>,
+    /// Polling intervals (resolution per task, pre-match interval).
+    pub polling: Arc<crate::config::PollingConfig>,
     /// Where bet journals live (`<storage.data_dir>/bets`).
     pub bets_dir: std::path::PathBuf,
     /// Stake limits and price tolerance of bet validation.
@@ -101,7 +107,6 @@ pub(crate) struct Shard {
     pending_grades: RefCell<Vec<String>>,
     grade_wake: (async_channel::Sender<()>, async_channel::Receiver<()>),
     pub tasks: RefCell<Vec<Rc<PollTask>>>,
-    pub providers: RefCell<HashMap<String, ProviderStats>>,
     pub tracker: Rc<Tracker>,
     /// This shard's WebSocket sessions.
     pub hub: Rc<crate::ws::Hub>,
@@ -133,7 +138,6 @@ impl Shard {
             inboxes,
             view: RefCell::default(),
             tasks: RefCell::default(),
-            providers: RefCell::default(),
             tracker: Rc::default(),
             hub: Rc::new(crate::ws::Hub::new(
                 id,
@@ -179,6 +183,7 @@ impl Shard {
             spawn_local(lists::cache_loop(self.clone())).detach();
         }
         demo::spawn_tasks(&self);
+        poll::spawn_tasks(&self);
         let accept = spawn_local(self.clone().accept_loop(listener));
 
         let _ = drain_rx.recv().await;
@@ -279,19 +284,10 @@ impl Shard {
                     ws_slow_coalesced: self.hub.slow_coalesced.get(),
                     matches: self.view.borrow().len(),
                     history_bytes: self.owned.borrow().history_bytes(),
-                    polls: self
-                        .providers
-                        .borrow()
-                        .iter()
-                        .map(|(p, s)| (p.clone(), (s.polls, s.failures)))
-                        .collect(),
                     ..Default::default()
                 };
                 self.metrics.snapshot_into(&mut m);
                 Answer::Metrics(self.id, Box::new(m))
-            }
-            Query::ProviderStats => {
-                Answer::Providers(self.providers.borrow().values().cloned().collect())
             }
             Query::ValidateBet(req) => Answer::BetCheck(self.validate_bet(&req)),
             Query::MarketSettlement(id) => Answer::Json(self.market_settlement(&id)),
@@ -408,17 +404,5 @@ impl Shard {
             .collect();
         tasks.sort_by(|a, b| a.id.cmp(&b.id));
         tasks
-    }
-
-    /// Every shard's provider statistics.
-    pub async fn all_provider_stats(&self) -> Vec<ProviderStats> {
-        self.gather(|| Query::ProviderStats)
-            .await
-            .into_iter()
-            .flat_map(|a| match a {
-                Answer::Providers(p) => p,
-                _ => Vec::new(),
-            })
-            .collect()
     }
 }

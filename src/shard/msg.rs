@@ -2,14 +2,14 @@
 //!
 //! Each shard has one bounded inbox (`async-channel`, works from any thread). Observations go to
 //! a match's owner; renders go from the owner to every other shard's replica; queries gather or
-//! route what only one shard knows (a polling task's state, provider health).
+//! route what only one shard knows (a polling task's state, ingest parsing happens where the push arrives).
 
 use std::sync::Arc;
 
 use futures_channel::oneshot;
 use inplay_core::{MatchId, Observation};
 
-use crate::{polling::ProviderStats, polling::TaskStatus, view::MatchRender};
+use crate::{polling::TaskStatus, view::MatchRender};
 
 /// A message to a shard.
 #[derive(Debug)]
@@ -42,8 +42,6 @@ pub(crate) enum Replica {
 pub(crate) enum Query {
     /// The polling tasks this shard runs.
     PollingTasks,
-    /// Per-provider poll statistics of this shard's tasks.
-    ProviderStats,
     /// This shard's metrics.
     Metrics,
     /// The changes of a match after `(epoch, after)`, from its owner's history.
@@ -69,7 +67,6 @@ pub(crate) enum Query {
 #[derive(Debug)]
 pub(crate) enum Answer {
     Tasks(Vec<TaskStatus>),
-    Providers(Vec<ProviderStats>),
     /// (shard id, its metrics).
     Metrics(usize, Box<crate::metrics::MetricsSnapshot>),
     /// `Some(status)` if the task was found and updated.

@@ -5,6 +5,7 @@
 //! protected routes with a token from [`admin_token`] or [`mint`].
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod fake_provider;
 pub mod pg;
 pub mod redis;
 pub mod wsclient;
@@ -66,7 +67,13 @@ pub struct TestServer {
 impl TestServer {
     /// Starts the server with 2 shards, the demo feed, and `env` on top.
     pub fn start(env: &[(&str, &str)]) -> Self {
+        Self::start_with_args(&[], env)
+    }
+
+    /// Starts the server with command-line `args` (e.g. `--config FILE`) and `env`.
+    pub fn start_with_args(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_inplay"));
+        cmd.args(args);
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
