@@ -10,6 +10,7 @@ use std::{
 
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use inplay_core::MatchId;
+pub(crate) use inplay_wire::valid_name;
 
 use crate::{
     auth::Grant,
@@ -67,14 +68,6 @@ pub(crate) fn mux(shard: &Rc<Shard>, req: &Request<'_>, grant: Grant) -> Reply {
 /// Longest a token can keep a session open (a year): far-future `exp` values stay far from
 /// `Instant` overflow.
 const MAX_SESSION_MS: u64 = 365 * 24 * 3600 * 1000;
-
-/// Whether a path or message names a match, sport or league in the accepted alphabet.
-pub(crate) fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
 
 fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic, grant: Grant) -> Reply {
     let shard = shard.clone();

@@ -4,13 +4,15 @@
 mod conn;
 mod cors;
 mod date;
-pub(crate) mod request;
 mod response;
 mod tracker;
 
 pub(crate) use conn::{serve, ConnConfig, Reply, Service};
-pub(crate) use request::{query_pairs, Limits, Method, Request};
+pub(crate) use inplay_wire::{
+    request::{query_pairs, Limits, Method, Request},
+    Status,
+};
 
 pub(crate) use cors::{Cors, CorsHeaders, CorsVerdict};
-pub(crate) use response::{Body, CacheState, RateLimitHeaders, Response, Status};
+pub(crate) use response::{Body, CacheState, RateLimitHeaders, Response};
 pub(crate) use tracker::Tracker;

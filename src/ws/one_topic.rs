@@ -38,14 +38,9 @@ impl OneTopic {
 
 impl Handler for OneTopic {
     async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>) {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-            replies.push(error_frame("invalid JSON"));
-            return;
-        };
-        replies.push(match value.get("type").and_then(|t| t.as_str()) {
-            Some("ping") => pong(),
-            Some(other) => error_frame(&format!("unknown message type {other:?}")),
-            None => error_frame("messages need a \"type\""),
+        replies.push(match inplay_wire::client_msg::parse_ping(text) {
+            Ok(()) => pong(),
+            Err(message) => error_frame(&message),
         });
     }
 
