@@ -269,6 +269,7 @@ fn shard_config(
             max_pipeline: http.max_pipeline,
         },
         max_connections: http.max_connections_per_shard,
+        max_json_depth: http.max_json_depth,
         shutdown_grace: config.server.shutdown_grace,
         io_memory: config.server.io_memory_kib * 1024,
         demo,
@@ -289,6 +290,7 @@ fn shard_config(
             idle_timeout: config.websocket.idle_timeout,
             history_bytes: config.websocket.history_bytes,
             max_subscriptions: config.websocket.max_subscriptions,
+            max_json_depth: http.max_json_depth,
             send_queue_bytes: config.websocket.send_queue_bytes,
             slow_consumer: if config.websocket.slow_consumer == "coalesce" {
                 ws::queue::SlowConsumer::Coalesce

@@ -16,6 +16,7 @@ use std::rc::Rc;
 
 use futures_lite::AsyncWriteExt;
 use glommio::net::TcpStream;
+use inplay_wire::json_depth::check_depth;
 
 pub(crate) use live::valid_name;
 #[cfg(test)]
@@ -25,7 +26,7 @@ pub(crate) use gate::GateConfig;
 
 use crate::{
     auth::Grant,
-    http::{Reply, Request, Response, Service, Status},
+    http::{Method, Reply, Request, Response, Service, Status},
     shard::Shard,
 };
 use gate::{Admission, Gate};
@@ -85,6 +86,12 @@ impl Api {
             }
         };
         let shard = &self.shard;
+        if req.method == Method::Post {
+            // Before any parser runs: a deep body costs a byte scan, never a deep recursion.
+            if let Err(too_deep) = check_depth(req.body, shard.config.max_json_depth) {
+                return Reply::Ready(Response::invalid("body", &too_deep.to_string()));
+            }
+        }
         match route {
             Route::Score => Reply::Ready(reads::score(shard, param)),
             Route::Match => Reply::Ready(reads::match_detail(shard, param)),

@@ -97,6 +97,15 @@ impl Response {
         Self::with_status(status, Body::Owned(body))
     }
 
+    /// 400 `{"error": message, "field": field}`: a request body field, path or query parameter
+    /// that is missing or wrong, named so the client knows what to fix.
+    pub fn invalid(field: &str, message: &str) -> Self {
+        let body = serde_json::json!({ "error": message, "field": field });
+        let body = serde_json::to_vec(&body)
+            .unwrap_or_else(|_| b"{\"error\":\"internal error\"}".to_vec());
+        Self::with_status(Status::BAD_REQUEST, Body::Owned(body))
+    }
+
     /// `{"error": message, "statusCode": n}`: the refusals of the request gate (401, 403, 429),
     /// in the shape the original service's framework used for them.
     pub fn refusal(status: Status, message: &str) -> Self {

@@ -48,6 +48,8 @@ pub(crate) struct ShardConfig {
     pub addr: SocketAddr,
     pub conn: ConnConfig,
     pub max_connections: usize,
+    /// Deepest JSON nesting a request body may have (`http.max_json_depth`).
+    pub max_json_depth: usize,
     pub shutdown_grace: Duration,
     pub io_memory: usize,
     pub demo: Option<demo::DemoSetup>,
