@@ -28,7 +28,7 @@ type SessionFuture = Pin<Box<dyn Future<Output = ()>>>;
 /// the original service (a match may appear after its subscribers).
 pub(crate) fn live(shard: &Rc<Shard>, req: &Request<'_>, match_id: &str, grant: Grant) -> Reply {
     if !valid_name(match_id) {
-        return Reply::Ready(Response::error(Status::BAD_REQUEST, "invalid matchId"));
+        return Reply::Ready(Response::invalid("matchId", INVALID_NAME));
     }
     upgrade(shard, req, Topic::Match(MatchId::new(match_id)), grant)
 }
@@ -38,11 +38,11 @@ pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str, grant: 
     let league = query_pairs(req.query)
         .find(|(k, v)| k == "league" && !v.is_empty())
         .map(|(_, v)| v);
-    if !valid_name(sport) || league.as_deref().is_some_and(|l| !valid_name(l)) {
-        return Reply::Ready(Response::error(
-            Status::BAD_REQUEST,
-            "invalid sport or league",
-        ));
+    if !valid_name(sport) {
+        return Reply::Ready(Response::invalid("sport", INVALID_NAME));
+    }
+    if league.as_deref().is_some_and(|l| !valid_name(l)) {
+        return Reply::Ready(Response::invalid("league", INVALID_NAME));
     }
     let topic = Topic::Sport {
         sport: sport.into(),
@@ -64,6 +64,10 @@ pub(crate) fn mux(shard: &Rc<Shard>, req: &Request<'_>, grant: Grant) -> Reply {
         })
     })
 }
+
+/// What a path or query name that is not a [`valid_name`] gets told.
+const INVALID_NAME: &str =
+    "invalid name: 1 to 128 letters, digits, or - _ . : (e.g. premier-league)";
 
 /// Longest a token can keep a session open (a year): far-future `exp` values stay far from
 /// `Instant` overflow.
@@ -105,8 +109,8 @@ fn upgrade_with(
         );
     }
     let Some(key) = req.ws_key.filter(|k| k.len() == 24) else {
-        return Reply::Ready(Response::error(
-            Status::BAD_REQUEST,
+        return Reply::Ready(Response::invalid(
+            "Sec-WebSocket-Key",
             "missing or invalid Sec-WebSocket-Key",
         ));
     };

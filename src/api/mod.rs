@@ -110,14 +110,20 @@ impl Api {
             Route::BetRecord => {
                 Reply::Deferred(Box::pin(bets::record(shard.clone(), req.body.to_vec())))
             }
-            Route::BetSettlement => Reply::Deferred(Box::pin(bets::bet_settlement(
-                shard.clone(),
-                param.to_owned(),
-            ))),
-            Route::MarketSettlement => Reply::Deferred(Box::pin(bets::market_settlement(
-                shard.clone(),
-                param.to_owned(),
-            ))),
+            Route::BetSettlement => match reads::bad_param("betId", param) {
+                Some(r) => Reply::Ready(r),
+                None => Reply::Deferred(Box::pin(bets::bet_settlement(
+                    shard.clone(),
+                    param.to_owned(),
+                ))),
+            },
+            Route::MarketSettlement => match reads::bad_param("marketId", param) {
+                Some(r) => Reply::Ready(r),
+                None => Reply::Deferred(Box::pin(bets::market_settlement(
+                    shard.clone(),
+                    param.to_owned(),
+                ))),
+            },
             Route::Health => Reply::Deferred(Box::pin(admin::health(shard.clone()))),
             Route::ProvidersHealth => Reply::Deferred(Box::pin(admin::providers(shard.clone()))),
             Route::PollingStatus => Reply::Deferred(Box::pin(admin::polling_status(shard.clone()))),
