@@ -299,6 +299,10 @@ fn shard_config(
             },
         },
         ws_sessions: Arc::default(),
+        ws_caps: Arc::new(ws::caps::IpCaps::new(
+            config.websocket.max_connections_per_ip,
+            config.websocket.max_subscriptions_per_ip,
+        )),
         gate,
         io,
         bets_dir: config.storage.data_dir.join("bets"),

@@ -125,6 +125,8 @@ pub(super) static KEYS: &[Key] = &[
     key("websocket", "idle_timeout_ms", Kind::Ms { min: 100 }),
     key("websocket", "history_bytes", int(0, 1 << 30)),
     key("websocket", "max_subscriptions", int(1, 1_000_000)),
+    key("websocket", "max_connections_per_ip", int(1, 10_000_000)),
+    key("websocket", "max_subscriptions_per_ip", int(1, 10_000_000)),
     key("websocket", "require_auth", Kind::Bool),
     legacy("log", "level", Kind::LogLevel, "LOG_LEVEL"),
     key("log", "format", Kind::OneOf(&["json", "pretty"])),

@@ -274,6 +274,11 @@ pub struct WebSocketConfig {
     pub history_bytes: usize,
     /// Most subscriptions (matches, sports) one `/ws` connection may hold.
     pub max_subscriptions: usize,
+    /// Most WebSocket connections one client address may have open, over all shards.
+    pub max_connections_per_ip: u32,
+    /// Most subscriptions one client address may hold over all its connections (a `/live` or
+    /// `/markets` session is one).
+    pub max_subscriptions_per_ip: u32,
     /// Whether a handshake needs a valid bearer token (`Authorization` or `?token=`). Off keeps
     /// the original service's clients working.
     pub require_auth: bool,
@@ -290,6 +295,8 @@ impl Default for WebSocketConfig {
             idle_timeout: Duration::from_secs(90),
             history_bytes: 8 << 20,
             max_subscriptions: 1000,
+            max_connections_per_ip: 256,
+            max_subscriptions_per_ip: 10_000,
             require_auth: false,
         }
     }

@@ -65,6 +65,8 @@ pub(crate) struct ShardConfig {
     pub started_at: inplay_core::Timestamp,
     /// WebSocket limits and timers.
     pub ws: crate::ws::WsConfig,
+    /// WebSocket connections and subscriptions per client address, shared by every shard.
+    pub ws_caps: Arc<crate::ws::caps::IpCaps>,
     /// CORS, rate limits and authentication, shared read-only by every shard.
     pub gate: Arc<crate::api::GateConfig>,
     /// WebSocket sessions per shard (owners ship events only where there are some).

@@ -13,7 +13,9 @@
 //!   after a snapshot of each of its open matches.
 //! - `{"op":"unsubscribe", …}` with the same shapes; `{"op":"ping"}` or `{"type":"ping"}`.
 //!
-//! Anything else gets `{"type":"error","error":…}` and the session goes on. Per match the
+//! Anything else gets `{"type":"error","error":…}` and the session goes on, as does a
+//! subscription over `websocket.max_subscriptions` (this connection) or
+//! `websocket.max_subscriptions_per_ip` (all its client's connections, see [`super::caps`]). Per match the
 //! session remembers the last seq it sent, so a change that its snapshot or recovery already
 //! covered is never sent twice, and none after it is skipped.
 
@@ -25,6 +27,7 @@ use inplay_wire::client_msg::{MuxMsg, Since, SportTopic};
 use serde_json::json;
 
 use super::{
+    caps::Permit,
     hub::{Out, Topic},
     queue::{Queue, SeqFilter},
     session::{error_frame, pong, Handler},
@@ -40,16 +43,19 @@ pub(crate) struct Mux {
     subs: HashMap<Topic, u64>,
     /// Per match, the last seq sent (snapshot, recovery or change).
     sent: SeqFilter,
+    /// This connection's claim on its client's caps; each subscription takes one more.
+    permit: Permit,
 }
 
 impl Mux {
     /// A session with no subscriptions yet.
-    pub fn new(shard: Rc<Shard>, queue: Queue) -> Self {
+    pub fn new(shard: Rc<Shard>, queue: Queue, permit: Permit) -> Self {
         Self {
             shard,
             queue,
             subs: HashMap::new(),
             sent: SeqFilter::default(),
+            permit,
         }
     }
 
@@ -62,6 +68,10 @@ impl Mux {
             replies.push(error_frame(&format!("subscription limit reached ({max})")));
             return false;
         }
+        if let Err(over) = self.permit.subscribe() {
+            replies.push(error_frame(&over.to_string()));
+            return false;
+        }
         let id = self.shard.hub.join(&topic, self.queue.clone());
         self.subs.insert(topic, id);
         true
@@ -70,6 +80,7 @@ impl Mux {
     fn leave_topic(&mut self, topic: &Topic) {
         if let Some(id) = self.subs.remove(topic) {
             self.shard.hub.leave(topic, id);
+            self.permit.unsubscribe();
         }
     }
 
@@ -222,6 +233,7 @@ impl Handler for Mux {
     fn leave(&mut self) {
         for (topic, id) in self.subs.drain() {
             self.shard.hub.leave(&topic, id);
+            self.permit.unsubscribe();
         }
     }
 }

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use async_tungstenite::tungstenite::Utf8Bytes;
 
 use super::{
+    caps::Permit,
     hub::{Out, Topic},
     queue::{Queue, SeqFilter},
     session::{error_frame, pong, Handler},
@@ -21,17 +22,20 @@ pub(crate) struct OneTopic {
     id: u64,
     /// Only used after a resync: changes its snapshots covered are skipped.
     filter: SeqFilter,
+    /// This session's claim on its client's caps: one connection, one subscription.
+    _permit: Permit,
 }
 
 impl OneTopic {
     /// Joins `topic` with `queue`.
-    pub fn join(shard: Rc<Shard>, topic: Topic, queue: Queue) -> Self {
+    pub fn join(shard: Rc<Shard>, topic: Topic, queue: Queue, permit: Permit) -> Self {
         let id = shard.hub.join(&topic, queue);
         Self {
             shard,
             topic,
             id,
             filter: SeqFilter::default(),
+            _permit: permit,
         }
     }
 }
