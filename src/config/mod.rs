@@ -16,6 +16,7 @@ mod env;
 mod error;
 mod ms;
 mod schema;
+mod secrets;
 mod sections;
 mod security;
 mod validate;
@@ -168,11 +169,14 @@ impl Config {
             let origin = sources.origin_of(problem.key());
             problem.at(origin)
         })?;
-        let config: Config = Value::Table(root)
+        let mut config: Config = Value::Table(root)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Shape(e.to_string()))?;
+        config.read_secret_files(&sources)?;
         config.check_relations().map_err(|bad| {
-            let origin = sources.origin_of(&bad.key);
+            let origin = config
+                .secret_origin(&bad.key)
+                .unwrap_or_else(|| sources.origin_of(&bad.key));
             bad.at(origin)
         })?;
         Ok(config)
@@ -192,6 +196,12 @@ struct Sources {
 // === impl Sources ===
 
 impl Sources {
+    /// Whether a dotted `section.name` key was set (in the file or by a variable), as opposed
+    /// to left at its default.
+    fn is_set(&self, key: &str) -> bool {
+        self.origin_of(key) != Origin::Default
+    }
+
     /// The origin of a dotted key. Table entries (`polling.sport_intervals.nba`) share their
     /// table's origin, because a table is replaced as a whole, never merged.
     fn origin_of(&self, key: &str) -> Origin {

@@ -151,6 +151,7 @@ pub(super) static KEYS: &[Key] = &[
     key("markets", "default_limit", int(1, 100_000)),
     key("markets", "max_limit", int(1, 100_000)),
     legacy("redis", "url", Kind::RedisUrl, "REDIS_URL"),
+    key("redis", "url_file", Kind::Str),
     key("redis", "node_id", Kind::Str),
     key("redis", "score_ttl_ms", Kind::Ms { min: 1000 }),
     key("redis", "markets_ttl_ms", Kind::Ms { min: 1000 }),
@@ -164,6 +165,7 @@ pub(super) static KEYS: &[Key] = &[
     legacy("postgres", "dbname", Kind::NonEmpty, "DB_NAME"),
     legacy("postgres", "user", Kind::NonEmpty, "DB_USER"),
     legacy("postgres", "password", Kind::Str, "DB_PASSWORD"),
+    key("postgres", "password_file", Kind::Str),
     key("postgres", "pool_size", int(1, 1024)),
     key("postgres", "batch_max", int(1, 100_000)),
     key("postgres", "queue_max", int(1, 100_000_000)),
@@ -173,6 +175,7 @@ pub(super) static KEYS: &[Key] = &[
     key("bets", "min_stake_cents", int(1, i64::MAX / 2)),
     key("bets", "max_stake_cents", int(1, i64::MAX / 2)),
     legacy("auth", "jwt_secret", Kind::Str, "JWT_SECRET"),
+    key("auth", "jwt_secret_file", Kind::Str),
     key("auth", "public_key_file", Kind::Str),
     key("auth", "algorithms", Kind::WordList(ALGORITHMS)),
     key("auth", "leeway_ms", Kind::Ms { min: 0 }),
@@ -435,7 +438,7 @@ fn log_level_ok(s: &str) -> bool {
 }
 
 /// Empty (Redis off) or a URL with one of the schemes the redis client understands.
-fn redis_url_ok(s: &str) -> bool {
+pub(super) fn redis_url_ok(s: &str) -> bool {
     const SCHEMES: [&str; 4] = ["redis://", "rediss://", "redis+unix://", "unix://"];
     s.is_empty()
         || SCHEMES

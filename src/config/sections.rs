@@ -154,6 +154,8 @@ pub struct MarketsConfig {
 pub struct RedisConfig {
     /// Connection URL; empty = Redis off.
     pub url: String,
+    /// File holding the URL instead (it may carry a password; read at start-up); empty = none.
+    pub url_file: String,
     /// This node's name in leases and published messages; empty = `<hostname>-<pid>`.
     pub node_id: String,
     /// TTL of `score:<matchId>`.
@@ -192,6 +194,8 @@ pub struct PostgresConfig {
     pub user: String,
     /// Password (redacted in `Debug`).
     pub password: String,
+    /// File holding the password instead (read at start-up); empty = none.
+    pub password_file: String,
     /// Most pooled connections.
     pub pool_size: usize,
     /// Most history records written in one transaction.
@@ -395,6 +399,7 @@ impl Default for RedisConfig {
     fn default() -> Self {
         Self {
             url: String::new(),
+            url_file: String::new(),
             node_id: String::new(),
             score_ttl: Duration::from_secs(1),
             markets_ttl: Duration::from_secs(30),
@@ -415,6 +420,7 @@ impl Default for PostgresConfig {
             dbname: "sportsbetting".into(),
             user: "postgres".into(),
             password: "postgres".into(),
+            password_file: String::new(),
             pool_size: 4,
             batch_max: 1000,
             queue_max: 100_000,
@@ -473,6 +479,7 @@ impl fmt::Debug for PostgresConfig {
             .field("dbname", &self.dbname)
             .field("user", &self.user)
             .field("password", &redacted(&self.password))
+            .field("password_file", &self.password_file)
             .field("pool_size", &self.pool_size)
             .field("batch_max", &self.batch_max)
             .field("queue_max", &self.queue_max)
