@@ -1,5 +1,6 @@
 //! inplay's small HTTP/1.1 layer over `httparse`, the way ARCHITECTURE.md describes it:
-//! keep-alive, pipelining answered in one batched write, strict limits, timeouts.
+//! keep-alive, pipelining answered in one batched write, strict limits, timeouts. The request
+//! parser itself lives in `inplay-wire` (`wire/`), where it is fuzzed.
 
 mod conn;
 mod cors;
