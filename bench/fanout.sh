@@ -13,7 +13,8 @@
 # match and prints delivered msgs/s, publish -> receive latency, losses, reorderings,
 # duplicates, the server's RSS (and RSS per idle subscribed session) and CPU time.
 #   inplay: INPLAY_SERVER_SHARDS=1, INPLAY_DEMO_ENABLED=false (only the generator's updates
-#           flow), INPLAY_RATE_LIMIT_ENABLED=false, enough connections per shard for N.
+#           flow), INPLAY_RATE_LIMIT_ENABLED=false, enough connections per shard for N, and
+#           no per-address WebSocket caps (every subscriber comes from 127.0.0.1).
 #   --compare: also the reference (REF_DIR/run.sh bun: Fastify on Bun) on the same Redis, with
 #           BENCH=1 and its own feed's publishes and polling turned down (REF_ENV), alternating
 #           inplay / reference for ROUNDS rounds, and prints the ratios.
@@ -137,7 +138,9 @@ measure() { # round name
       start_server inplay "$OUT/inplay.log" $SERVER_CPU -- \
         INPLAY_SERVER_SHARDS=1 INPLAY_SERVER_HOST=127.0.0.1 INPLAY_SERVER_PORT="$port" \
         INPLAY_RATE_LIMIT_ENABLED=false INPLAY_DEMO_ENABLED=false REDIS_URL="$REDIS_URL" \
-        INPLAY_HTTP_MAX_CONNECTIONS_PER_SHARD=$((N + 1000)) ${SERVER_ENV:-} -- "$OUT/inplay" ;;
+        INPLAY_HTTP_MAX_CONNECTIONS_PER_SHARD=$((N + 1000)) \
+        INPLAY_WEBSOCKET_MAX_CONNECTIONS_PER_IP=10000000 \
+        INPLAY_WEBSOCKET_MAX_SUBSCRIPTIONS_PER_IP=10000000 ${SERVER_ENV:-} -- "$OUT/inplay" ;;
     *)
       # shellcheck disable=SC2086 # REF_ENV is a list of NAME=value words
       start_server "$name" "$OUT/$name.log" $SERVER_CPU -- \

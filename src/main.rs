@@ -295,6 +295,7 @@ fn shard_config(
             max_pipeline: http.max_pipeline,
         },
         max_connections: http.max_connections_per_shard,
+        max_json_depth: http.max_json_depth,
         shutdown_grace: config.server.shutdown_grace,
         io_memory: config.server.io_memory_kib * 1024,
         demo,
@@ -315,6 +316,7 @@ fn shard_config(
             idle_timeout: config.websocket.idle_timeout,
             history_bytes: config.websocket.history_bytes,
             max_subscriptions: config.websocket.max_subscriptions,
+            max_json_depth: http.max_json_depth,
             send_queue_bytes: config.websocket.send_queue_bytes,
             slow_consumer: if config.websocket.slow_consumer == "coalesce" {
                 ws::queue::SlowConsumer::Coalesce
@@ -323,6 +325,10 @@ fn shard_config(
             },
         },
         ws_sessions: Arc::default(),
+        ws_caps: Arc::new(ws::caps::IpCaps::new(
+            config.websocket.max_connections_per_ip,
+            config.websocket.max_subscriptions_per_ip,
+        )),
         gate,
         io,
         board,

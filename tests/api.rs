@@ -245,7 +245,7 @@ fn health_providers_polling_and_interval_updates() {
     assert_eq!(low.status, 400);
     assert_eq!(
         low.json(),
-        serde_json::json!({"error": "Interval must be at least 1000ms"})
+        serde_json::json!({"error": "Interval must be at least 1000ms", "field": "interval"})
     );
     let unknown = server.admin_request(
         "POST",

@@ -187,3 +187,49 @@ fn restart_on_the_same_port_right_after_a_stop() {
     let second = common::TestServer::start(&env);
     assert_eq!(second.get("/health").status, 200);
 }
+
+#[test]
+fn jwt_secret_from_a_file_and_an_unreadable_one() {
+    // The secret with the line end `echo` adds; the server trims it.
+    let path = std::env::temp_dir().join(format!("inplay-jwt-secret-{}", std::process::id()));
+    std::fs::write(&path, format!("{}\n", common::TEST_SECRET)).expect("write secret file");
+    let file = path.to_str().expect("utf-8 path");
+    let server = common::TestServer::start(&[
+        ("INPLAY_DEMO_ENABLED", "false"),
+        ("INPLAY_AUTH_JWT_SECRET", ""),
+        ("INPLAY_AUTH_JWT_SECRET_FILE", file),
+    ]);
+    let body = r#"{"taskId":"nope","interval":5000}"#;
+    // Signed with the file's secret: past authentication (the task is unknown: 404).
+    let r = server.admin_request("POST", "/api/polling/update", Some(body));
+    assert_eq!(r.status, 404, "{}", r.text());
+    // Signed with anything else: 401.
+    let forged = common::mint_with(
+        jsonwebtoken::Algorithm::HS256,
+        &serde_json::json!({"sub": "x", "roles": ["admin"], "exp": common::unix_now() + 60}),
+        b"some-other-secret-of-the-same-length-0123",
+    );
+    let auth = format!("Bearer {forged}");
+    let r = server.request_with(
+        "POST",
+        "/api/polling/update",
+        Some(body),
+        &[("Authorization", &auth)],
+    );
+    assert_eq!(r.status, 401);
+    drop(server);
+    let _ = std::fs::remove_file(&path);
+
+    let out = inplay(
+        &[],
+        &[("INPLAY_AUTH_JWT_SECRET_FILE", "/nonexistent/jwt-secret")],
+    );
+    assert_eq!(out.status.code(), Some(64));
+    let err = stderr(&out);
+    assert!(
+        err.contains("auth.jwt_secret_file /nonexistent/jwt-secret")
+            && err.contains("INPLAY_AUTH_JWT_SECRET_FILE"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

@@ -82,41 +82,41 @@ pub(crate) fn parse_update(
     body: &[u8],
     shard: &Shard,
 ) -> Result<(String, Duration), Box<Response>> {
-    let bad = |msg: &str| Box::new(Response::error(Status::BAD_REQUEST, msg));
+    let bad = |field: &str, msg: &str| Box::new(Response::invalid(field, msg));
     let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| bad("body must be a JSON object"))?;
+        serde_json::from_slice(body).map_err(|_| bad("body", "body must be a JSON object"))?;
     let obj = value
         .as_object()
-        .ok_or_else(|| bad("body must be a JSON object"))?;
+        .ok_or_else(|| bad("body", "body must be a JSON object"))?;
     let task_id = match obj.get("taskId") {
         Some(serde_json::Value::String(s)) if !s.is_empty() && s.len() <= 200 => s.clone(),
-        _ => return Err(bad("taskId must be a non-empty string")),
-    };
-    let min = shard.config.min_interval;
-    let interval = match obj.get("interval").and_then(serde_json::Value::as_u64) {
-        Some(ms) if ms < min.as_millis() as u64 => {
-            return Err(bad(&format!(
-                "Interval must be at least {}ms",
-                min.as_millis()
-            )))
+        _ => {
+            let msg = "taskId must be a non-empty string of at most 200 characters";
+            return Err(bad("taskId", msg));
         }
+    };
+    let min = shard.config.min_interval.as_millis() as u64;
+    let too_low = || bad("interval", &format!("Interval must be at least {min}ms"));
+    let interval = match obj.get("interval").and_then(serde_json::Value::as_u64) {
+        Some(ms) if ms < min => return Err(too_low()),
         Some(ms) if ms > MAX_INTERVAL.as_millis() as u64 => {
-            return Err(bad(&format!(
-                "Interval must be at most {}ms",
-                MAX_INTERVAL.as_millis()
-            )))
+            let max = MAX_INTERVAL.as_millis();
+            return Err(bad(
+                "interval",
+                &format!("Interval must be at most {max}ms"),
+            ));
         }
         Some(ms) => Duration::from_millis(ms),
         None if obj
             .get("interval")
             .is_some_and(|v| v.as_i64().is_some_and(|i| i < 0)) =>
         {
-            return Err(bad(&format!(
-                "Interval must be at least {}ms",
-                min.as_millis()
-            )))
+            return Err(too_low())
         }
-        None => return Err(bad("interval must be an integer number of milliseconds")),
+        None => {
+            let msg = "interval must be an integer number of milliseconds";
+            return Err(bad("interval", msg));
+        }
     };
     Ok((task_id, interval))
 }

@@ -18,10 +18,7 @@ use crate::{
 
 /// 400 `{"error", "field"}`.
 pub(crate) fn bad_field(e: &FieldError) -> Response {
-    json_status(
-        Status::BAD_REQUEST,
-        &json!({"error": e.message, "field": e.field}),
-    )
+    Response::invalid(e.field, &e.message)
 }
 
 fn json_status(status: Status, v: &Value) -> Response {

@@ -1,35 +1,38 @@
-//! The WebSocket endpoints' handshakes: validate the upgrade, then hand the connection to a
-//! session on this shard.
+//! The WebSocket endpoints' handshakes: validate the upgrade, claim the client's share of the
+//! per-address caps, then hand the connection to a session on this shard.
 
 use std::{
-    future::Future,
-    pin::Pin,
     rc::Rc,
     time::{Duration, Instant},
 };
 
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use inplay_core::MatchId;
+pub(crate) use inplay_wire::valid_name;
 
 use crate::{
     auth::Grant,
     clock,
     http::{query_pairs, Reply, Request, Response, Status},
+    ratelimit::UNKNOWN_PEER,
     shard::Shard,
-    ws::{mux::Mux, one_topic::OneTopic, session, Topic},
+    ws::{
+        caps::Permit,
+        mux::Mux,
+        one_topic::OneTopic,
+        queue::Queue,
+        session::{self, Handler},
+        Topic,
+    },
 };
-use glommio::net::TcpStream;
-
-/// A WebSocket session, started once the handshake is answered.
-type SessionFuture = Pin<Box<dyn Future<Output = ()>>>;
 
 /// `WS /live/:matchId`: every change of one match. Any well-formed id may be watched, as in
 /// the original service (a match may appear after its subscribers).
 pub(crate) fn live(shard: &Rc<Shard>, req: &Request<'_>, match_id: &str, grant: Grant) -> Reply {
     if !valid_name(match_id) {
-        return Reply::Ready(Response::error(Status::BAD_REQUEST, "invalid matchId"));
+        return Reply::Ready(Response::invalid("matchId", INVALID_NAME));
     }
-    upgrade(shard, req, Topic::Match(MatchId::new(match_id)), grant)
+    one_topic(shard, req, Topic::Match(MatchId::new(match_id)), grant)
 }
 
 /// `WS /markets/:sport[?league=]`: market changes of a sport.
@@ -37,92 +40,110 @@ pub(crate) fn markets(shard: &Rc<Shard>, req: &Request<'_>, sport: &str, grant: 
     let league = query_pairs(req.query)
         .find(|(k, v)| k == "league" && !v.is_empty())
         .map(|(_, v)| v);
-    if !valid_name(sport) || league.as_deref().is_some_and(|l| !valid_name(l)) {
-        return Reply::Ready(Response::error(
-            Status::BAD_REQUEST,
-            "invalid sport or league",
-        ));
+    if !valid_name(sport) {
+        return Reply::Ready(Response::invalid("sport", INVALID_NAME));
+    }
+    if league.as_deref().is_some_and(|l| !valid_name(l)) {
+        return Reply::Ready(Response::invalid("league", INVALID_NAME));
     }
     let topic = Topic::Sport {
         sport: sport.into(),
         league: league.map(Into::into),
     };
-    upgrade(shard, req, topic, grant)
+    one_topic(shard, req, topic, grant)
 }
 
-/// `WS /ws`: many subscriptions on one connection, with snapshots and recovery.
+/// `WS /ws`: many subscriptions on one connection, with snapshots and recovery. It starts with
+/// none; each subscribe claims one from the client's cap.
 pub(crate) fn mux(shard: &Rc<Shard>, req: &Request<'_>, grant: Grant) -> Reply {
-    let shard = shard.clone();
-    upgrade_with(req, grant, move |stream, expires_at| {
-        Box::pin(async move {
-            let config = shard.config.ws;
-            let (queue, queue_rx) = session::queue(&config);
-            let handler = Mux::new(shard.clone(), queue);
-            let draining = || shard.draining();
-            session::run(stream, handler, queue_rx, config, expires_at, draining).await;
-        })
+    upgrade(shard, req, grant, false, Mux::new)
+}
+
+/// `/live` and `/markets`: the session's one topic counts as one subscription of its client.
+fn one_topic(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic, grant: Grant) -> Reply {
+    upgrade(shard, req, grant, true, move |shard, queue, permit| {
+        OneTopic::join(shard, topic, queue, permit)
     })
 }
+
+/// What a path or query name that is not a [`valid_name`] gets told.
+const INVALID_NAME: &str =
+    "invalid name: 1 to 128 letters, digits, or - _ . : (e.g. premier-league)";
 
 /// Longest a token can keep a session open (a year): far-future `exp` values stay far from
 /// `Instant` overflow.
 const MAX_SESSION_MS: u64 = 365 * 24 * 3600 * 1000;
 
-/// Whether a path or message names a match, sport or league in the accepted alphabet.
-pub(crate) fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
-
-fn upgrade(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic, grant: Grant) -> Reply {
-    let shard = shard.clone();
-    upgrade_with(req, grant, move |stream, expires_at| {
-        Box::pin(async move {
-            let config = shard.config.ws;
-            let (queue, queue_rx) = session::queue(&config);
-            let handler = OneTopic::join(shard.clone(), topic, queue);
-            let draining = || shard.draining();
-            session::run(stream, handler, queue_rx, config, expires_at, draining).await;
-        })
-    })
-}
-
-/// Validates the handshake and hands the upgraded stream to `session`. A session opened with a
-/// token ends when the token does (`grant.valid_until_ms`), with close code 4001.
-fn upgrade_with(
+/// Validates the handshake, claims a connection (and, with `subscribed`, one subscription) of
+/// the client's caps, and hands the upgraded stream to a session with the handler `handler`
+/// builds. Over a cap: 429. A session opened with a token ends when the token does
+/// (`grant.valid_until_ms`), with close code 4001.
+fn upgrade<H: Handler + 'static>(
+    shard: &Rc<Shard>,
     req: &Request<'_>,
     grant: Grant,
-    session: impl FnOnce(TcpStream, Option<Instant>) -> SessionFuture + 'static,
+    subscribed: bool,
+    handler: impl FnOnce(Rc<Shard>, Queue, Permit) -> H + 'static,
 ) -> Reply {
-    if !req.upgrade_websocket {
-        let msg = "this endpoint speaks WebSocket: send Upgrade: websocket";
-        return Reply::Ready(
-            Response::error(Status::UPGRADE_REQUIRED, msg).header("Upgrade: websocket".into()),
-        );
-    }
-    if req.ws_version != Some(b"13".as_slice()) {
-        return Reply::Ready(
-            Response::error(
-                Status::UPGRADE_REQUIRED,
-                "unsupported WebSocket version; use 13",
-            )
-            .header("Sec-WebSocket-Version: 13".into()),
-        );
-    }
-    let Some(key) = req.ws_key.filter(|k| k.len() == 24) else {
-        return Reply::Ready(Response::error(
-            Status::BAD_REQUEST,
-            "missing or invalid Sec-WebSocket-Key",
-        ));
+    let key = match handshake_key(req) {
+        Ok(key) => key,
+        Err(refusal) => return Reply::Ready(*refusal),
+    };
+    let peer = req.peer.unwrap_or(UNKNOWN_PEER);
+    let client = shard.config.gate.trusted.client_ip(peer, req.forwarded_for);
+    let claimed = shard.config.ws_caps.connect(client).and_then(|permit| {
+        if subscribed {
+            permit.subscribe()?;
+        }
+        Ok(permit)
+    });
+    let permit = match claimed {
+        Ok(permit) => permit,
+        Err(over) => {
+            let refusal = Response::refusal(Status::TOO_MANY_REQUESTS, &over.to_string());
+            return Reply::Ready(refusal);
+        }
     };
     let expires_at = grant.valid_until_ms.map(|until| {
         let left = u64::try_from(until.saturating_sub(clock::now().0)).unwrap_or(0);
         Instant::now() + Duration::from_millis(left.min(MAX_SESSION_MS))
     });
+    let shard = shard.clone();
     Reply::Upgrade {
         accept: derive_accept_key(key),
-        session: Box::new(move |stream| session(stream, expires_at)),
+        // Dropped unrun if the upgrade fails: the permit goes back with it.
+        session: Box::new(move |stream| {
+            Box::pin(async move {
+                let config = shard.config.ws;
+                let (queue, queue_rx) = session::queue(&config);
+                let handler = handler(shard.clone(), queue, permit);
+                let draining = || shard.draining();
+                session::run(stream, handler, queue_rx, config, expires_at, draining).await;
+            })
+        }),
     }
+}
+
+/// The `Sec-WebSocket-Key` of a well-formed upgrade request, or the refusal (boxed: the
+/// error path is rare, the value large).
+fn handshake_key<'r>(req: &Request<'r>) -> Result<&'r [u8], Box<Response>> {
+    if !req.upgrade_websocket {
+        let msg = "this endpoint speaks WebSocket: send Upgrade: websocket";
+        return Err(Box::new(
+            Response::error(Status::UPGRADE_REQUIRED, msg).header("Upgrade: websocket".into()),
+        ));
+    }
+    if req.ws_version != Some(b"13".as_slice()) {
+        let msg = "unsupported WebSocket version; use 13";
+        return Err(Box::new(
+            Response::error(Status::UPGRADE_REQUIRED, msg)
+                .header("Sec-WebSocket-Version: 13".into()),
+        ));
+    }
+    req.ws_key.filter(|k| k.len() == 24).ok_or_else(|| {
+        Box::new(Response::invalid(
+            "Sec-WebSocket-Key",
+            "missing or invalid Sec-WebSocket-Key",
+        ))
+    })
 }

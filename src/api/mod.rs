@@ -17,6 +17,7 @@ use std::rc::Rc;
 
 use futures_lite::AsyncWriteExt;
 use glommio::net::TcpStream;
+use inplay_wire::json_depth::check_depth;
 
 pub(crate) use live::valid_name;
 #[cfg(test)]
@@ -26,7 +27,7 @@ pub(crate) use gate::GateConfig;
 
 use crate::{
     auth::Grant,
-    http::{Reply, Request, Response, Service, Status},
+    http::{Method, Reply, Request, Response, Service, Status},
     shard::Shard,
 };
 use gate::{Admission, Gate};
@@ -86,6 +87,12 @@ impl Api {
             }
         };
         let shard = &self.shard;
+        if req.method == Method::Post {
+            // Before any parser runs: a deep body costs a byte scan, never a deep recursion.
+            if let Err(too_deep) = check_depth(req.body, shard.config.max_json_depth) {
+                return Reply::Ready(Response::invalid("body", &too_deep.to_string()));
+            }
+        }
         match route {
             Route::Score => Reply::Ready(reads::score(shard, param)),
             Route::Match => Reply::Ready(reads::match_detail(shard, param)),
@@ -104,14 +111,20 @@ impl Api {
             Route::BetRecord => {
                 Reply::Deferred(Box::pin(bets::record(shard.clone(), req.body.to_vec())))
             }
-            Route::BetSettlement => Reply::Deferred(Box::pin(bets::bet_settlement(
-                shard.clone(),
-                param.to_owned(),
-            ))),
-            Route::MarketSettlement => Reply::Deferred(Box::pin(bets::market_settlement(
-                shard.clone(),
-                param.to_owned(),
-            ))),
+            Route::BetSettlement => match reads::bad_param("betId", param) {
+                Some(r) => Reply::Ready(r),
+                None => Reply::Deferred(Box::pin(bets::bet_settlement(
+                    shard.clone(),
+                    param.to_owned(),
+                ))),
+            },
+            Route::MarketSettlement => match reads::bad_param("marketId", param) {
+                Some(r) => Reply::Ready(r),
+                None => Reply::Deferred(Box::pin(bets::market_settlement(
+                    shard.clone(),
+                    param.to_owned(),
+                ))),
+            },
             Route::Ingest => Reply::Deferred(Box::pin(ingest::ingest(
                 shard.clone(),
                 param.to_owned(),

@@ -11,12 +11,11 @@ use crate::{
 /// Longest id or name accepted in a path or query parameter.
 const MAX_PARAM: usize = 128;
 
-fn bad_param(name: &str, value: &str) -> Option<Response> {
+/// 400 naming `name` if `value` is too long or holds control characters.
+pub(crate) fn bad_param(name: &str, value: &str) -> Option<Response> {
     if value.len() > MAX_PARAM || value.bytes().any(|b| b.is_ascii_control()) {
-        return Some(Response::error(
-            Status::BAD_REQUEST,
-            &format!("invalid {name}"),
-        ));
+        let msg = format!("invalid {name}: at most {MAX_PARAM} characters, no control characters");
+        return Some(Response::invalid(name, &msg));
     }
     None
 }
@@ -68,10 +67,8 @@ pub(crate) fn markets(shard: &Shard, sport: &str, query: &str) -> Response {
                 Ok(n) if (1..=shard.config.markets_max_limit).contains(&n) => limit = n,
                 _ => {
                     let max = shard.config.markets_max_limit;
-                    return Response::error(
-                        Status::BAD_REQUEST,
-                        &format!("limit must be an integer from 1 to {max}"),
-                    );
+                    let msg = format!("limit must be an integer from 1 to {max}");
+                    return Response::invalid("limit", &msg);
                 }
             },
             _ => {}
@@ -101,22 +98,25 @@ pub(crate) fn markets(shard: &Shard, sport: &str, query: &str) -> Response {
 pub(crate) fn matches(shard: &Shard, query: &str) -> Response {
     let (mut sport, mut league, mut status) = (None, None, None);
     for (k, v) in query_pairs(query) {
-        if let Some(r) = bad_param(&k, &v) {
+        let name = match k.as_str() {
+            name @ ("sport" | "league" | "status") if !v.is_empty() => name,
+            _ => continue, // unknown and empty parameters are ignored
+        };
+        if let Some(r) = bad_param(name, &v) {
             return r;
         }
-        match k.as_str() {
-            "sport" if !v.is_empty() => sport = Some(v.into_boxed_str()),
-            "league" if !v.is_empty() => league = Some(v.into_boxed_str()),
-            "status" if !v.is_empty() => match MatchStatus::parse(&v) {
+        match name {
+            "sport" => sport = Some(v.into_boxed_str()),
+            "league" => league = Some(v.into_boxed_str()),
+            _ => match MatchStatus::parse(&v) {
                 Some(s) => status = Some(s),
                 None => {
-                    return Response::error(
-                        Status::BAD_REQUEST,
+                    return Response::invalid(
+                        "status",
                         "status must be one of scheduled, live, halftime, finished, postponed, cancelled",
                     )
                 }
             },
-            _ => {}
         }
     }
     let (body, hit) = shard.view.borrow().list(ListKey::Matches {

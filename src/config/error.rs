@@ -62,6 +62,18 @@ pub enum ConfigError {
         /// What would be accepted.
         expected: String,
     },
+    /// A secret file a `*_file` key names cannot be used.
+    #[error("cannot use {key} {}{origin}: {reason}", path.display())]
+    SecretFile {
+        /// The file key, e.g. `auth.jwt_secret_file`.
+        key: &'static str,
+        /// The file it names.
+        path: PathBuf,
+        /// Where the file key was set.
+        origin: Origin,
+        /// What is wrong (never the secret itself).
+        reason: String,
+    },
     /// The checked document did not fit the typed config. This is a bug in inplay: the schema
     /// check should have caught it first.
     #[error("config does not fit the expected shape (this is a bug in inplay): {0}")]

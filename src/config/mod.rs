@@ -17,6 +17,7 @@ mod error;
 mod ms;
 mod providers;
 mod schema;
+mod secrets;
 mod sections;
 mod security;
 mod validate;
@@ -175,14 +176,17 @@ impl Config {
             let origin = sources.origin_of(problem.key());
             problem.at(origin)
         })?;
-        let config: Config = Value::Table(root)
+        let mut config: Config = Value::Table(root)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Shape(e.to_string()))?;
+        config.read_secret_files(&sources)?;
         config
             .check_relations()
             .and_then(|()| providers::check_relations(&config.providers, env))
             .map_err(|bad| {
-                let origin = sources.origin_of(&bad.key);
+                let origin = config
+                    .secret_origin(&bad.key)
+                    .unwrap_or_else(|| sources.origin_of(&bad.key));
                 bad.at(origin)
             })?;
         Ok(config)
@@ -202,6 +206,12 @@ struct Sources {
 // === impl Sources ===
 
 impl Sources {
+    /// Whether a dotted `section.name` key was set (in the file or by a variable), as opposed
+    /// to left at its default.
+    fn is_set(&self, key: &str) -> bool {
+        self.origin_of(key) != Origin::Default
+    }
+
     /// The origin of a dotted key. Table entries (`polling.sport_intervals.nba`) share their
     /// table's origin, because a table is replaced as a whole, never merged.
     fn origin_of(&self, key: &str) -> Origin {

@@ -112,6 +112,7 @@ pub(super) static KEYS: &[Key] = &[
     key("http", "idle_timeout_ms", Kind::Ms { min: 1 }),
     key("http", "max_connections_per_shard", int(1, 10_000_000)),
     key("http", "max_pipeline", int(1, 1024)),
+    key("http", "max_json_depth", int(1, 1024)),
     key("websocket", "send_queue", int(1, 1_000_000)),
     key("websocket", "send_queue_bytes", int(1024, 1 << 30)),
     key(
@@ -124,6 +125,8 @@ pub(super) static KEYS: &[Key] = &[
     key("websocket", "idle_timeout_ms", Kind::Ms { min: 100 }),
     key("websocket", "history_bytes", int(0, 1 << 30)),
     key("websocket", "max_subscriptions", int(1, 1_000_000)),
+    key("websocket", "max_connections_per_ip", int(1, 10_000_000)),
+    key("websocket", "max_subscriptions_per_ip", int(1, 10_000_000)),
     key("websocket", "require_auth", Kind::Bool),
     legacy("log", "level", Kind::LogLevel, "LOG_LEVEL"),
     key("log", "format", Kind::OneOf(&["json", "pretty"])),
@@ -149,6 +152,7 @@ pub(super) static KEYS: &[Key] = &[
     key("markets", "default_limit", int(1, 100_000)),
     key("markets", "max_limit", int(1, 100_000)),
     legacy("redis", "url", Kind::RedisUrl, "REDIS_URL"),
+    key("redis", "url_file", Kind::Str),
     key("redis", "node_id", Kind::Str),
     key("redis", "score_ttl_ms", Kind::Ms { min: 1000 }),
     key("redis", "markets_ttl_ms", Kind::Ms { min: 1000 }),
@@ -162,6 +166,7 @@ pub(super) static KEYS: &[Key] = &[
     legacy("postgres", "dbname", Kind::NonEmpty, "DB_NAME"),
     legacy("postgres", "user", Kind::NonEmpty, "DB_USER"),
     legacy("postgres", "password", Kind::Str, "DB_PASSWORD"),
+    key("postgres", "password_file", Kind::Str),
     key("postgres", "pool_size", int(1, 1024)),
     key("postgres", "batch_max", int(1, 100_000)),
     key("postgres", "queue_max", int(1, 100_000_000)),
@@ -171,6 +176,7 @@ pub(super) static KEYS: &[Key] = &[
     key("bets", "min_stake_cents", int(1, i64::MAX / 2)),
     key("bets", "max_stake_cents", int(1, i64::MAX / 2)),
     legacy("auth", "jwt_secret", Kind::Str, "JWT_SECRET"),
+    key("auth", "jwt_secret_file", Kind::Str),
     key("auth", "public_key_file", Kind::Str),
     key("auth", "algorithms", Kind::WordList(ALGORITHMS)),
     key("auth", "leeway_ms", Kind::Ms { min: 0 }),
@@ -437,7 +443,7 @@ fn log_level_ok(s: &str) -> bool {
 }
 
 /// Empty (Redis off) or a URL with one of the schemes the redis client understands.
-fn redis_url_ok(s: &str) -> bool {
+pub(super) fn redis_url_ok(s: &str) -> bool {
     const SCHEMES: [&str; 4] = ["redis://", "rediss://", "redis+unix://", "unix://"];
     s.is_empty()
         || SCHEMES

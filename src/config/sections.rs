@@ -59,6 +59,9 @@ pub struct HttpConfig {
     pub max_connections_per_shard: usize,
     /// Most pipelined requests answered from one read batch.
     pub max_pipeline: usize,
+    /// Deepest nesting of arrays and objects in a JSON request body or WebSocket message;
+    /// deeper gets 400 (HTTP) or an error message (WebSocket).
+    pub max_json_depth: usize,
 }
 
 /// Output format of the log.
@@ -155,6 +158,8 @@ pub struct MarketsConfig {
 pub struct RedisConfig {
     /// Connection URL; empty = Redis off.
     pub url: String,
+    /// File holding the URL instead (it may carry a password; read at start-up); empty = none.
+    pub url_file: String,
     /// This node's name in leases and published messages; empty = `<hostname>-<pid>`.
     pub node_id: String,
     /// TTL of `score:<matchId>`.
@@ -193,6 +198,8 @@ pub struct PostgresConfig {
     pub user: String,
     /// Password (redacted in `Debug`).
     pub password: String,
+    /// File holding the password instead (read at start-up); empty = none.
+    pub password_file: String,
     /// Most pooled connections.
     pub pool_size: usize,
     /// Most history records written in one transaction.
@@ -275,6 +282,11 @@ pub struct WebSocketConfig {
     pub history_bytes: usize,
     /// Most subscriptions (matches, sports) one `/ws` connection may hold.
     pub max_subscriptions: usize,
+    /// Most WebSocket connections one client address may have open, over all shards.
+    pub max_connections_per_ip: u32,
+    /// Most subscriptions one client address may hold over all its connections (a `/live` or
+    /// `/markets` session is one).
+    pub max_subscriptions_per_ip: u32,
     /// Whether a handshake needs a valid bearer token (`Authorization` or `?token=`). Off keeps
     /// the original service's clients working.
     pub require_auth: bool,
@@ -291,6 +303,8 @@ impl Default for WebSocketConfig {
             idle_timeout: Duration::from_secs(90),
             history_bytes: 8 << 20,
             max_subscriptions: 1000,
+            max_connections_per_ip: 256,
+            max_subscriptions_per_ip: 10_000,
             require_auth: false,
         }
     }
@@ -306,6 +320,7 @@ impl Default for HttpConfig {
             idle_timeout: Duration::from_secs(60),
             max_connections_per_shard: 10_000,
             max_pipeline: 64,
+            max_json_depth: 32,
         }
     }
 }
@@ -389,6 +404,7 @@ impl Default for RedisConfig {
     fn default() -> Self {
         Self {
             url: String::new(),
+            url_file: String::new(),
             node_id: String::new(),
             score_ttl: Duration::from_secs(1),
             markets_ttl: Duration::from_secs(30),
@@ -409,6 +425,7 @@ impl Default for PostgresConfig {
             dbname: "sportsbetting".into(),
             user: "postgres".into(),
             password: "postgres".into(),
+            password_file: String::new(),
             pool_size: 4,
             batch_max: 1000,
             queue_max: 100_000,
@@ -468,6 +485,7 @@ impl fmt::Debug for PostgresConfig {
             .field("dbname", &self.dbname)
             .field("user", &self.user)
             .field("password", &redacted(&self.password))
+            .field("password_file", &self.password_file)
             .field("pool_size", &self.pool_size)
             .field("batch_max", &self.batch_max)
             .field("queue_max", &self.queue_max)

@@ -25,6 +25,9 @@ pub const ALGORITHMS: &[&str] = &[
 pub struct AuthConfig {
     /// Shared secret for the HS* algorithms; empty = none configured (redacted in `Debug`).
     pub jwt_secret: String,
+    /// File holding the shared secret instead (read at start-up, trailing line ends trimmed);
+    /// empty = none.
+    pub jwt_secret_file: String,
     /// PEM file with the public key for the RS*/PS*/ES*/EdDSA algorithms; empty = none.
     pub public_key_file: String,
     /// The only algorithms a token may be signed with. A token whose `alg` is not listed is
@@ -81,6 +84,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             jwt_secret: String::new(),
+            jwt_secret_file: String::new(),
             public_key_file: String::new(),
             algorithms: vec!["HS256".into()],
             leeway: Duration::from_secs(30),
@@ -135,6 +139,7 @@ impl fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthConfig")
             .field("jwt_secret", &redacted(&self.jwt_secret))
+            .field("jwt_secret_file", &self.jwt_secret_file)
             .field("public_key_file", &self.public_key_file)
             .field("algorithms", &self.algorithms)
             .field("leeway", &self.leeway)

@@ -73,3 +73,77 @@ fn placeholder_secret_needs_dev_mode() {
     .expect("allowed in dev mode");
     assert_eq!(dev.auth.jwt_secret, placeholder);
 }
+
+/// A file under the temp dir holding `contents`, unique to this test process.
+fn secret_file(name: &str, contents: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("inplay-secret-{}-{name}", std::process::id()));
+    std::fs::write(&path, contents).expect("write a secret file");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn secrets_are_read_from_files_without_their_line_end() {
+    let jwt = secret_file("jwt", b"s3cret-from-a-file\r\n");
+    let pg = secret_file("pg", b"db pass\n\n");
+    let redis = secret_file("redis", b"redis://:pw@cache:6379/0\n");
+    let config = with_env(&[
+        ("INPLAY_AUTH_JWT_SECRET_FILE", &jwt),
+        ("INPLAY_POSTGRES_PASSWORD_FILE", &pg),
+        ("INPLAY_REDIS_URL_FILE", &redis),
+    ])
+    .expect("loads");
+    assert_eq!(config.auth.jwt_secret, "s3cret-from-a-file");
+    assert_eq!(config.postgres.password, "db pass");
+    assert_eq!(config.redis.url, "redis://:pw@cache:6379/0");
+    // The default password is not "set": the file simply replaces it. Debug shows no secret.
+    let shown = format!("{config:?}");
+    assert!(
+        !shown.contains("s3cret") && !shown.contains("db pass"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn unusable_secret_files_name_the_key_and_file_not_the_secret() {
+    let text = error_text(&[("INPLAY_AUTH_JWT_SECRET_FILE", "/nonexistent/jwt")]);
+    assert!(
+        text.starts_with("cannot use auth.jwt_secret_file /nonexistent/jwt")
+            && text.contains("INPLAY_AUTH_JWT_SECRET_FILE"),
+        "{text}"
+    );
+    let empty = secret_file("empty", b"\n");
+    let text = error_text(&[("INPLAY_POSTGRES_PASSWORD_FILE", &empty)]);
+    assert!(
+        text.contains("postgres.password_file") && text.ends_with("it is empty"),
+        "{text}"
+    );
+    let not_utf8 = secret_file("binary", &[0xff, 0xfe, b'\n']);
+    let text = error_text(&[("INPLAY_AUTH_JWT_SECRET_FILE", &not_utf8)]);
+    assert!(text.contains("not UTF-8"), "{text}");
+    let not_url = secret_file("not-url", b"password123\n");
+    let text = error_text(&[("INPLAY_REDIS_URL_FILE", &not_url)]);
+    assert!(
+        text.contains("no Redis URL") && !text.contains("password123"),
+        "{text}"
+    );
+    // Both a secret and its file: ambiguous, refused.
+    let jwt = secret_file("both", b"from-file\n");
+    let text = error_text(&[
+        ("JWT_SECRET", "from-env"),
+        ("INPLAY_AUTH_JWT_SECRET_FILE", &jwt),
+    ]);
+    assert!(
+        text.contains("auth.jwt_secret (from JWT_SECRET) is set too") && !text.contains("from-env"),
+        "{text}"
+    );
+    // The placeholder is refused from a file as from the environment.
+    let placeholder = secret_file("placeholder", security::PLACEHOLDER_SECRET.as_bytes());
+    let text = error_text(&[("INPLAY_AUTH_JWT_SECRET_FILE", &placeholder)]);
+    assert!(
+        text.contains(&format!("auth.jwt_secret (in {placeholder})"))
+            && text.contains("server.dev_mode"),
+        "{text}"
+    );
+    let text = toml_error("[auth]\njwt_secret_file = 5");
+    assert!(text.contains("auth.jwt_secret_file"), "{text}");
+}

@@ -179,9 +179,13 @@ fn section_with_underscore_and_types() {
         ("INPLAY_RATE_LIMIT_REQUESTS_PER_MINUTE", "250"),
         ("INPLAY_DEMO_ENABLED", "0"),
         ("INPLAY_HTTP_IDLE_TIMEOUT_MS", "1500"),
+        ("INPLAY_HTTP_MAX_JSON_DEPTH", "8"),
+        ("INPLAY_WEBSOCKET_MAX_CONNECTIONS_PER_IP", "4"),
         ("INPLAY_LOG_FORMAT", "pretty"),
     ])
     .expect("loads");
+    assert_eq!(config.http.max_json_depth, 8);
+    assert_eq!(config.websocket.max_connections_per_ip, 4);
     assert!(!config.rate_limit.enabled && !config.demo.enabled);
     assert_eq!(config.rate_limit.requests_per_minute, 250);
     assert_eq!(config.http.idle_timeout, Duration::from_millis(1500));
@@ -253,6 +257,12 @@ fn invalid_file_value_names_key() {
     );
     assert!(toml_error("[http]\nmax_header_bytes = 100").contains("http.max_header_bytes"));
     assert!(toml_error("[http]\nmax_body_bytes = 100000000").contains("up to 67108864"));
+    assert!(toml_error("[http]\nmax_json_depth = 0").contains("http.max_json_depth"));
+    let text = toml_error("[websocket]\nmax_subscriptions_per_ip = 0");
+    assert!(
+        text.contains("websocket.max_subscriptions_per_ip"),
+        "{text}"
+    );
     assert!(toml_error("[server]\nport = \"80\"").contains("server.port"));
     assert!(toml_error("server = 1").contains("expected a table [server]"));
     assert!(toml_error("[polling]\nmin_interval_ms = 500").contains("polling.min_interval_ms"));

@@ -11,12 +11,9 @@ use std::{future::Future, io, os::fd::AsRawFd, pin::Pin, rc::Rc, time::Duration}
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 
-use super::{
-    date::with_date,
-    request::{parse, Limits, Method, Parse, Request},
-    tracker::Tracker,
-    Response, Status,
-};
+use inplay_wire::request::{parse, Limits, Method, Parse, Request};
+
+use super::{date::with_date, tracker::Tracker, Response, Status};
 
 /// A response that needs another shard first (routed to a match's owner, or gathered from all).
 pub(crate) type Deferred = Pin<Box<dyn Future<Output = Response>>>;

@@ -40,7 +40,7 @@ mod gcra;
 
 use std::{collections::HashMap, net::IpAddr, time::Instant};
 
-use client::client_key;
+pub(crate) use client::client_key;
 pub(crate) use client::{IpNet, TrustedProxies, UNKNOWN_PEER};
 use gcra::{Gcra, Outcome};
 

@@ -48,6 +48,8 @@ pub(crate) struct ShardConfig {
     pub addr: SocketAddr,
     pub conn: ConnConfig,
     pub max_connections: usize,
+    /// Deepest JSON nesting a request body may have (`http.max_json_depth`).
+    pub max_json_depth: usize,
     pub shutdown_grace: Duration,
     pub io_memory: usize,
     pub demo: Option<demo::DemoSetup>,
@@ -63,6 +65,8 @@ pub(crate) struct ShardConfig {
     pub started_at: inplay_core::Timestamp,
     /// WebSocket limits and timers.
     pub ws: crate::ws::WsConfig,
+    /// WebSocket connections and subscriptions per client address, shared by every shard.
+    pub ws_caps: Arc<crate::ws::caps::IpCaps>,
     /// CORS, rate limits and authentication, shared read-only by every shard.
     pub gate: Arc<crate::api::GateConfig>,
     /// WebSocket sessions per shard (owners ship events only where there are some).

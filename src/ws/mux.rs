@@ -13,7 +13,9 @@
 //!   after a snapshot of each of its open matches.
 //! - `{"op":"unsubscribe", …}` with the same shapes; `{"op":"ping"}` or `{"type":"ping"}`.
 //!
-//! Anything else gets `{"type":"error","error":…}` and the session goes on. Per match the
+//! Anything else gets `{"type":"error","error":…}` and the session goes on, as does a
+//! subscription over `websocket.max_subscriptions` (this connection) or
+//! `websocket.max_subscriptions_per_ip` (all its client's connections, see [`super::caps`]). Per match the
 //! session remembers the last seq it sent, so a change that its snapshot or recovery already
 //! covered is never sent twice, and none after it is skipped.
 
@@ -21,18 +23,17 @@ use std::{collections::HashMap, rc::Rc};
 
 use async_tungstenite::tungstenite::Utf8Bytes;
 use inplay_core::{identity::owner_of_match_id, MatchId};
-use serde_json::{json, Map, Value};
+use inplay_wire::client_msg::{MuxMsg, Since, SportTopic};
+use serde_json::json;
 
 use super::{
+    caps::Permit,
     hub::{Out, Topic},
     queue::{Queue, SeqFilter},
     session::{error_frame, pong, Handler},
     snapshot::snapshot,
 };
-use crate::{
-    api::valid_name,
-    shard::{history::Recovery, Answer, Query, Shard},
-};
+use crate::shard::{history::Recovery, Answer, Query, Shard};
 
 /// A `/ws` session's subscriptions.
 pub(crate) struct Mux {
@@ -42,22 +43,19 @@ pub(crate) struct Mux {
     subs: HashMap<Topic, u64>,
     /// Per match, the last seq sent (snapshot, recovery or change).
     sent: SeqFilter,
-}
-
-/// A client's position in one match's stream.
-struct Since {
-    epoch: String,
-    seq: u64,
+    /// This connection's claim on its client's caps; each subscription takes one more.
+    permit: Permit,
 }
 
 impl Mux {
     /// A session with no subscriptions yet.
-    pub fn new(shard: Rc<Shard>, queue: Queue) -> Self {
+    pub fn new(shard: Rc<Shard>, queue: Queue, permit: Permit) -> Self {
         Self {
             shard,
             queue,
             subs: HashMap::new(),
             sent: SeqFilter::default(),
+            permit,
         }
     }
 
@@ -70,6 +68,10 @@ impl Mux {
             replies.push(error_frame(&format!("subscription limit reached ({max})")));
             return false;
         }
+        if let Err(over) = self.permit.subscribe() {
+            replies.push(error_frame(&over.to_string()));
+            return false;
+        }
         let id = self.shard.hub.join(&topic, self.queue.clone());
         self.subs.insert(topic, id);
         true
@@ -78,70 +80,75 @@ impl Mux {
     fn leave_topic(&mut self, topic: &Topic) {
         if let Some(id) = self.subs.remove(topic) {
             self.shard.hub.leave(topic, id);
+            self.permit.unsubscribe();
         }
     }
 
-    async fn subscribe(&mut self, msg: &Map<String, Value>, replies: &mut Vec<Utf8Bytes>) {
-        if let Some(sport) = msg.get("sport") {
-            let Some((sport, league)) = sport_topic(sport, msg.get("league")) else {
-                replies.push(error_frame("\"sport\" and \"league\" must be names"));
-                return;
-            };
-            let topic = Topic::Sport {
-                sport: sport.clone(),
-                league: league.clone(),
-            };
-            if !self.join(topic, replies) {
-                return;
-            }
-            let limit = self.shard.config.markets_max_limit;
-            let ids = self
-                .shard
-                .view
-                .borrow()
-                .open_matches(&sport, league.as_deref(), limit);
-            for id in &ids {
-                self.snapshot(id, None, replies);
-            }
-            replies.push(Utf8Bytes::from(
-                json!({"type": "subscribed", "sport": &*sport, "league": league.as_deref(),
-                       "matches": ids.len()})
-                .to_string(),
-            ));
+    fn subscribe_sport(&mut self, topic: SportTopic, replies: &mut Vec<Utf8Bytes>) {
+        let (sport, league): (Box<str>, Option<Box<str>>) =
+            (topic.sport.into(), topic.league.map(Into::into));
+        let topic = Topic::Sport {
+            sport: sport.clone(),
+            league: league.clone(),
+        };
+        if !self.join(topic, replies) {
             return;
         }
-        let Some(ids) = match_ids(msg, replies) else {
-            return;
-        };
-        let since = msg.get("since").and_then(Value::as_object);
-        for id in ids {
+        let limit = self.shard.config.markets_max_limit;
+        let ids = self
+            .shard
+            .view
+            .borrow()
+            .open_matches(&sport, league.as_deref(), limit);
+        for id in &ids {
+            self.snapshot(id, None, replies);
+        }
+        replies.push(Utf8Bytes::from(
+            json!({"type": "subscribed", "sport": &*sport, "league": league.as_deref(),
+                   "matches": ids.len()})
+            .to_string(),
+        ));
+    }
+
+    async fn subscribe_matches(
+        &mut self,
+        subs: Vec<(String, Since)>,
+        replies: &mut Vec<Utf8Bytes>,
+    ) {
+        for (id, since) in subs {
+            let id = MatchId::new(&id);
             if !self.join(Topic::Match(id.clone()), replies) {
                 continue;
             }
-            let position = since.and_then(|s| s.get(id.as_str())).and_then(parse_since);
-            match position {
-                Some(pos) => self.recover(&id, pos, replies).await,
-                None if since.is_some_and(|s| s.contains_key(id.as_str())) => {
+            match since {
+                Since::At { epoch, seq } => self.recover(&id, epoch, seq, replies).await,
+                Since::Invalid => {
                     replies.push(error_frame(&format!(
                         "since.{id} must be {{\"epoch\": string, \"seq\": number}}"
                     )));
                     self.snapshot(&id, Some(false), replies);
                 }
-                None => self.snapshot(&id, None, replies),
+                Since::Fresh => self.snapshot(&id, None, replies),
             }
         }
     }
 
     /// Replays what the client missed from the owner's history, or falls back to a snapshot.
-    async fn recover(&mut self, id: &MatchId, since: Since, replies: &mut Vec<Utf8Bytes>) {
+    async fn recover(
+        &mut self,
+        id: &MatchId,
+        epoch: String,
+        after: u64,
+        replies: &mut Vec<Utf8Bytes>,
+    ) {
         let shard = &self.shard;
         let owner = owner_of_match_id(id, shard.nr_shards);
         let answer = match owner {
             Some(owner) => {
                 let q = Query::Recover {
                     match_id: id.clone(),
-                    epoch: since.epoch.clone(),
-                    after: since.seq,
+                    epoch: epoch.clone(),
+                    after,
                 };
                 shard.ask(owner, q).await
             }
@@ -151,9 +158,9 @@ impl Mux {
             self.snapshot(id, Some(false), replies);
             return;
         };
-        let last = since.seq + frames.len() as u64;
+        let last = after + frames.len() as u64;
         replies.push(Utf8Bytes::from(
-            json!({"type": "recovered", "matchId": id.as_str(), "epoch": since.epoch,
+            json!({"type": "recovered", "matchId": id.as_str(), "epoch": epoch,
                    "seq": last, "recovered": true, "missed": frames.len()})
             .to_string(),
         ));
@@ -170,20 +177,19 @@ impl Mux {
         }
     }
 
-    fn unsubscribe(&mut self, msg: &Map<String, Value>, replies: &mut Vec<Utf8Bytes>) {
-        if let Some(sport) = msg.get("sport") {
-            let Some((sport, league)) = sport_topic(sport, msg.get("league")) else {
-                replies.push(error_frame("\"sport\" and \"league\" must be names"));
-                return;
-            };
-            self.leave_topic(&Topic::Sport { sport, league });
-        } else if let Some(ids) = match_ids(msg, replies) {
-            for id in ids {
-                self.leave_topic(&Topic::Match(id.clone()));
-                self.sent.forget(&id);
-            }
-        } else {
-            return;
+    fn unsubscribe_sport(&mut self, topic: SportTopic, replies: &mut Vec<Utf8Bytes>) {
+        self.leave_topic(&Topic::Sport {
+            sport: topic.sport.into(),
+            league: topic.league.map(Into::into),
+        });
+        replies.push(Utf8Bytes::from_static(r#"{"type":"unsubscribed"}"#));
+    }
+
+    fn unsubscribe_matches(&mut self, ids: Vec<String>, replies: &mut Vec<Utf8Bytes>) {
+        for id in ids {
+            let id = MatchId::new(&id);
+            self.leave_topic(&Topic::Match(id.clone()));
+            self.sent.forget(&id);
         }
         replies.push(Utf8Bytes::from_static(r#"{"type":"unsubscribed"}"#));
     }
@@ -191,23 +197,13 @@ impl Mux {
 
 impl Handler for Mux {
     async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>) {
-        let msg = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => return replies.push(error_frame("messages are JSON objects")),
-            Err(_) => return replies.push(error_frame("invalid JSON")),
-        };
-        let op = msg
-            .get("op")
-            .or_else(|| msg.get("type"))
-            .and_then(Value::as_str);
-        match op {
-            Some("subscribe") => self.subscribe(&msg, replies).await,
-            Some("unsubscribe") => self.unsubscribe(&msg, replies),
-            Some("ping") => replies.push(pong()),
-            Some(other) => replies.push(error_frame(&format!(
-                "unknown op {other:?}: use subscribe, unsubscribe or ping"
-            ))),
-            None => replies.push(error_frame("messages need an \"op\"")),
+        match MuxMsg::parse(text) {
+            Ok(MuxMsg::Ping) => replies.push(pong()),
+            Ok(MuxMsg::SubscribeMatches(subs)) => self.subscribe_matches(subs, replies).await,
+            Ok(MuxMsg::SubscribeSport(topic)) => self.subscribe_sport(topic, replies),
+            Ok(MuxMsg::UnsubscribeMatches(ids)) => self.unsubscribe_matches(ids, replies),
+            Ok(MuxMsg::UnsubscribeSport(topic)) => self.unsubscribe_sport(topic, replies),
+            Err(message) => replies.push(error_frame(&message)),
         }
     }
 
@@ -237,43 +233,7 @@ impl Handler for Mux {
     fn leave(&mut self) {
         for (topic, id) in self.subs.drain() {
             self.shard.hub.leave(&topic, id);
+            self.permit.unsubscribe();
         }
     }
-}
-
-/// The `matches` array of a message, validated.
-fn match_ids(msg: &Map<String, Value>, replies: &mut Vec<Utf8Bytes>) -> Option<Vec<MatchId>> {
-    let Some(list) = msg.get("matches").and_then(Value::as_array) else {
-        replies.push(error_frame(
-            "needs \"matches\": [ids] or \"sport\": name (with an optional \"league\")",
-        ));
-        return None;
-    };
-    let mut ids = Vec::with_capacity(list.len());
-    for v in list {
-        match v.as_str() {
-            Some(s) if valid_name(s) => ids.push(MatchId::new(s)),
-            _ => {
-                replies.push(error_frame(&format!("invalid match id {v}")));
-                return None;
-            }
-        }
-    }
-    Some(ids)
-}
-
-fn sport_topic(sport: &Value, league: Option<&Value>) -> Option<(Box<str>, Option<Box<str>>)> {
-    let sport = sport.as_str().filter(|s| valid_name(s))?;
-    let league = match league {
-        None | Some(Value::Null) => None,
-        Some(l) => Some(l.as_str().filter(|s| valid_name(s))?.into()),
-    };
-    Some((sport.into(), league))
-}
-
-fn parse_since(v: &Value) -> Option<Since> {
-    Some(Since {
-        epoch: v.get("epoch")?.as_str()?.to_owned(),
-        seq: v.get("seq")?.as_u64()?,
-    })
 }

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use async_tungstenite::tungstenite::Utf8Bytes;
 
 use super::{
+    caps::Permit,
     hub::{Out, Topic},
     queue::{Queue, SeqFilter},
     session::{error_frame, pong, Handler},
@@ -21,31 +22,29 @@ pub(crate) struct OneTopic {
     id: u64,
     /// Only used after a resync: changes its snapshots covered are skipped.
     filter: SeqFilter,
+    /// This session's claim on its client's caps: one connection, one subscription.
+    _permit: Permit,
 }
 
 impl OneTopic {
     /// Joins `topic` with `queue`.
-    pub fn join(shard: Rc<Shard>, topic: Topic, queue: Queue) -> Self {
+    pub fn join(shard: Rc<Shard>, topic: Topic, queue: Queue, permit: Permit) -> Self {
         let id = shard.hub.join(&topic, queue);
         Self {
             shard,
             topic,
             id,
             filter: SeqFilter::default(),
+            _permit: permit,
         }
     }
 }
 
 impl Handler for OneTopic {
     async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>) {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-            replies.push(error_frame("invalid JSON"));
-            return;
-        };
-        replies.push(match value.get("type").and_then(|t| t.as_str()) {
-            Some("ping") => pong(),
-            Some(other) => error_frame(&format!("unknown message type {other:?}")),
-            None => error_frame("messages need a \"type\""),
+        replies.push(match inplay_wire::client_msg::parse_ping(text) {
+            Ok(()) => pong(),
+            Err(message) => error_frame(&message),
         });
     }
 

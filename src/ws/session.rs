@@ -3,7 +3,8 @@
 //! What a client may say depends on the endpoint ([`Handler`]): on `/live` and `/markets`,
 //! `{"type":"ping"}` gets `{"type":"pong","timestamp":…}` as in the original service and
 //! anything else gets `{"type":"error","error":…}`; `/ws` adds subscriptions ([`super::mux`]).
-//! Messages over the size limit close the connection with 1009. The server pings an idle client
+//! Messages over the size limit close the connection with 1009; messages nested deeper than
+//! `max_json_depth` get an error message before any parser sees them. The server pings an idle client
 //! every `ping_interval` and closes a client that has sent nothing (not even a pong) for
 //! `idle_timeout`. When the queue is closed
 //! the session ends with 1008 (slow consumer) or, while the shard drains, 1001 (going away).
@@ -22,6 +23,7 @@ use async_tungstenite::{
 use futures_lite::future;
 use futures_util::StreamExt;
 use glommio::{net::TcpStream, timer::sleep};
+use inplay_wire::json_depth::check_depth;
 use tracing::debug;
 
 use super::{
@@ -45,6 +47,8 @@ pub(crate) struct WsConfig {
     pub history_bytes: usize,
     /// Most subscriptions one `/ws` connection may hold.
     pub max_subscriptions: usize,
+    /// Deepest JSON nesting a client message may have (`http.max_json_depth`).
+    pub max_json_depth: usize,
     /// Most bytes of frames one session may have queued.
     pub send_queue_bytes: usize,
     /// What happens to a session whose queue overflows.
@@ -156,7 +160,12 @@ pub(crate) async fn run(
             Next::Client(Some(Ok(msg))) => {
                 last_heard = std::time::Instant::now();
                 match msg {
-                    Message::Text(text) => handler.on_text(&text, &mut replies).await,
+                    Message::Text(text) => {
+                        match check_depth(text.as_bytes(), config.max_json_depth) {
+                            Ok(()) => handler.on_text(&text, &mut replies).await,
+                            Err(too_deep) => replies.push(error_frame(&too_deep.to_string())),
+                        }
+                    }
                     Message::Binary(_) => {
                         replies.push(error_frame("binary messages are not supported"))
                     }

@@ -6,11 +6,11 @@
 
 use std::net::IpAddr;
 
-use super::Status;
+use crate::Status;
 
 /// Limits applied while parsing, from `[http]` in the config.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Limits {
+pub struct Limits {
     /// Largest request head (request line + headers), in bytes.
     pub max_header_bytes: usize,
     /// Largest request body, in bytes.
@@ -21,17 +21,23 @@ pub(crate) struct Limits {
 
 /// The request methods the API distinguishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Method {
+pub enum Method {
+    /// `GET`.
     Get,
+    /// `HEAD`: answered as `GET`, without the body.
     Head,
+    /// `POST`.
     Post,
+    /// `OPTIONS`: CORS preflights.
     Options,
+    /// Anything else (answered 405 or 404).
     Other,
 }
 
 /// A parsed request, borrowing from the read buffer.
 #[derive(Debug)]
-pub(crate) struct Request<'b> {
+pub struct Request<'b> {
+    /// The method, as far as the API tells methods apart.
     pub method: Method,
     /// The method token as sent (for logs and 405 messages).
     pub method_str: &'b str,
@@ -61,21 +67,20 @@ pub(crate) struct Request<'b> {
 
 /// Outcome of trying to parse the front of the buffer.
 #[derive(Debug)]
-pub(crate) enum Parse<'b> {
+pub enum Parse<'b> {
     /// A whole request; `consumed` bytes (head + body) can be dropped from the buffer.
     Complete(Request<'b>, usize),
-    /// More bytes are needed. `head_done` tells whether the head is complete (the body is still
-    /// arriving), which matters for the header-read timeout.
+    /// More bytes are needed (the head, or the rest of the body).
     Partial,
     /// The request is malformed or over a limit: answer with this status and close.
     Invalid(Status, &'static str),
 }
 
 /// Header slots available to httparse; more headers than `Limits::max_headers` is a 431.
-pub(crate) const MAX_HEADERS: usize = 64;
+pub const MAX_HEADERS: usize = 64;
 
 /// Parses one request from the start of `buf`.
-pub(crate) fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
+pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let slots = limits.max_headers.clamp(1, MAX_HEADERS);
     let mut req = httparse::Request::new(&mut headers[..slots]);
@@ -191,7 +196,7 @@ fn contains_token(value: &[u8], token: &[u8]) -> bool {
 }
 
 /// Iterates `key=value` pairs of a query string, percent-decoded.
-pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     query.split('&').filter(|p| !p.is_empty()).map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (percent_decode(k), percent_decode(v))
@@ -199,7 +204,7 @@ pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)>
 }
 
 /// Decodes `%XX` escapes and `+` (as space). Invalid escapes are kept literally.
-pub(crate) fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     if !b.iter().any(|&c| c == b'%' || c == b'+') {
         return s.to_owned();
