@@ -96,8 +96,10 @@ fn run() -> Result<(), StartError> {
         &config,
         demo.as_ref().map(|d| &*d.world),
         &config::process_env,
-    );
-    for p in config.providers.iter().filter(|p| p.enabled) {
+    )
+    .map_err(StartError::Config)?;
+    let network = |p: &&config::ProviderConfig| p.enabled && p.kind != config::ProviderKind::Demo;
+    for p in config.providers.iter().filter(network) {
         let priority = u8::try_from(p.priority).unwrap_or(u8::MAX);
         weights.set(inplay_core::ProviderId::new(&p.id), priority, 1.0);
     }

@@ -15,11 +15,16 @@ const ESPN_NFL: &str = "/apis/site/v2/sports/football/nfl/scoreboard";
 
 /// A config file: no demo, every task polls each second, and `providers` appended.
 fn config(name: &str, providers: &str) -> PathBuf {
+    config_polling(name, 1000, providers)
+}
+
+/// As [`config`], with league tasks polling every `default_ms`.
+fn config_polling(name: &str, default_ms: u64, providers: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("inplay-providers-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let text = format!(
         "[demo]\nenabled = false\n\
-         [polling]\ndefault_interval_ms = 1000\nprematch_interval_ms = 0\n\
+         [polling]\ndefault_interval_ms = {default_ms}\nprematch_interval_ms = 0\n\
          [polling.sport_intervals]\n[polling.league_intervals]\n\
          [storage]\ndata_dir = {:?}\n\n{providers}",
         dir.join("data").display().to_string()
@@ -502,5 +507,125 @@ fn a_flapping_provider_is_degraded_and_its_good_answers_still_count() {
     assert!(
         matches_text(&server).contains("Kansas City Chiefs"),
         "the good answers were used"
+    );
+}
+
+/// A native document with one Manchester United – Tottenham event, scored `home`–`away`.
+fn mun_tot(home: u32, away: u32, status: &str) -> String {
+    format!(
+        r#"{{"version":1,"events":[{{"id":"mun-tot-2024-09-29","sport":"soccer","league":"premier-league",
+        "home":"Manchester United","away":"Tottenham Hotspur","startTime":"2024-09-29T15:30:00Z",
+        "score":{{"home":{home},"away":{away},"status":"{status}","period":"2nd Half"}}}}]}}"#
+    )
+}
+
+#[test]
+fn a_hot_match_polls_its_own_event_at_its_own_interval() {
+    let fake = FakeProvider::start();
+    fake.set(
+        "/soccer/premier-league",
+        Script::json(mun_tot(0, 1, "live")),
+    );
+    let event_path = "/soccer/premier-league/mun-tot-2024-09-29";
+    fake.set(event_path, Script::json(mun_tot(2, 1, "live")));
+    // League tasks poll once a minute here; only the hot-match task can see the 2–1.
+    let providers = format!(
+        "[[providers]]\nid = \"feed\"\nkind = \"native\"\nbase_url = \"{}\"\nfeeds = [\"soccer/premier-league\"]\n",
+        fake.url()
+    );
+    let path = config_polling("hot", 60_000, &providers);
+    let server = TestServer::start_with_args(&["--config", path.to_str().unwrap()], &[]);
+    let matches = server.wait_for("/api/matches", Duration::from_secs(10), |v| {
+        v.to_string().contains("Tottenham")
+    });
+    let id = matches.as_array().unwrap()[0]["matchId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(fake.hits(event_path), 0);
+    // Unknown ids are refused; a known match gets its task at once.
+    let update = |task: &str| {
+        let body = format!("{{\"taskId\":\"{task}\",\"interval\":1000}}");
+        server.admin_request("POST", "/api/polling/update", Some(&body))
+    };
+    assert_eq!(update("match:").status, 404);
+    let r = update(&format!("match:{id}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    server.wait_for(&format!("/api/scores/{id}"), Duration::from_secs(5), |v| {
+        v["homeScore"] == 2
+    });
+    let t = wait_task(
+        &server,
+        &format!("match:{id}"),
+        Duration::from_secs(5),
+        |t| t["state"] == "polling",
+    );
+    assert_eq!(
+        (t["interval"].as_u64(), t["intervalSource"].as_str()),
+        (Some(1000), Some("match")),
+        "{t}"
+    );
+    std::thread::sleep(Duration::from_millis(2200));
+    assert!(
+        fake.hits(event_path) >= 2,
+        "polled at its own interval: {}",
+        fake.hits(event_path)
+    );
+    assert_eq!(
+        fake.hits("/soccer/premier-league"),
+        1,
+        "the league task keeps its minute"
+    );
+    // When the match is over, its task ends.
+    fake.set(event_path, Script::json(mun_tot(2, 1, "finished")));
+    server.wait_for("/api/polling/status", Duration::from_secs(5), |v| {
+        !v["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == format!("match:{id}"))
+    });
+}
+
+#[test]
+fn demo_providers_are_configured_by_kind_demo_entries() {
+    let dir = std::env::temp_dir().join(format!("inplay-providers-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("inplay.toml");
+    let text = "[[providers]]\nid = \"demo-beta\"\nkind = \"demo\"\nenabled = false\n\n\
+                [[providers]]\nid = \"demo-alpha\"\nkind = \"demo\"\npriority = 7\n";
+    std::fs::write(&path, text).unwrap();
+    let server = TestServer::start_with_args(&["--config", path.to_str().unwrap()], &[]);
+    let health = server.get_json("/api/providers/health");
+    let ids: Vec<&str> = health["liveScoreProviders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["providerId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["demo-alpha"], "{health}");
+    assert_eq!(provider(&health, "demo-alpha")["priority"], 7);
+    let status = server.get_json("/api/polling/status");
+    let tasks = status["tasks"].as_array().unwrap();
+    assert!(
+        !tasks.is_empty() && tasks.iter().all(|t| t["provider"] == "demo-alpha"),
+        "{status}"
+    );
+    // An entry naming no demo provider stops start-up with a message naming it.
+    std::fs::write(
+        &path,
+        "[[providers]]\nid = \"demo-gamma\"\nkind = \"demo\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inplay"))
+        .args(["--config", path.to_str().unwrap()])
+        .env("INPLAY_SERVER_PORT", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("demo-gamma") && err.contains("demo-alpha"),
+        "{err}"
     );
 }

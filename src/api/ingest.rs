@@ -72,6 +72,10 @@ pub(crate) async fn ingest(
         (ProviderKind::Espn, _) => Endpoint::EspnScoreboard,
         (ProviderKind::ApiFootball, _) => Endpoint::ApiFootballFixtures,
         (ProviderKind::Native, _) => Endpoint::Native,
+        (ProviderKind::Demo, _) => {
+            let msg = "the built-in demo providers take no pushes";
+            return error(Status::BAD_REQUEST, msg, "providerId");
+        }
     };
     let started = Instant::now();
     let now = clock::now();

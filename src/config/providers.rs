@@ -17,18 +17,18 @@ use super::{
 };
 
 /// Provider kinds: which payload parser and which URL scheme.
-pub const PROVIDER_KINDS: &[&str] = &["the-odds-api", "espn", "api-football", "native"];
+pub const PROVIDER_KINDS: &[&str] = &["the-odds-api", "espn", "api-football", "native", "demo"];
 
 /// Every key of a `[[providers]]` entry, and whether it is required.
 static PROVIDER_KEYS: &[(&str, Kind, bool)] = &[
     ("id", Kind::NonEmpty, true),
     ("kind", Kind::OneOf(PROVIDER_KINDS), true),
-    ("base_url", Kind::NonEmpty, true),
+    ("base_url", Kind::NonEmpty, false),
     ("api_key", Kind::Str, false),
     ("api_key_env", Kind::Str, false),
     ("enabled", Kind::Bool, false),
     ("priority", Kind::Int { min: 0, max: 1000 }, false),
-    ("feeds", Kind::StrList, true),
+    ("feeds", Kind::StrList, false),
     ("timeout_ms", Kind::Ms { min: 1 }, false),
     ("max_retries", Kind::Int { min: 0, max: 10 }, false),
     ("retry_delay_ms", Kind::Ms { min: 0 }, false),
@@ -61,6 +61,9 @@ pub enum ProviderKind {
     ApiFootball,
     /// inplay's native feed format.
     Native,
+    /// One of the built-in demo providers (`[demo]`): the entry sets its priority, breaker
+    /// and whether it runs; it has no URL and no feeds.
+    Demo,
 }
 
 impl ProviderKind {
@@ -71,6 +74,7 @@ impl ProviderKind {
             Self::Espn => "espn",
             Self::ApiFootball => "api-football",
             Self::Native => "native",
+            Self::Demo => "demo",
         }
     }
 }
@@ -83,7 +87,8 @@ pub struct ProviderConfig {
     pub id: String,
     /// Which parser and URL scheme.
     pub kind: ProviderKind,
-    /// Where the provider lives, e.g. `https://api.the-odds-api.com`.
+    /// Where the provider lives, e.g. `https://api.the-odds-api.com` (none for `demo`).
+    #[serde(default)]
     pub base_url: String,
     /// The key, written here (prefer `api_key_env`).
     #[serde(default)]
@@ -97,7 +102,8 @@ pub struct ProviderConfig {
     /// Lower is preferred; a provider polls a feed only while no better one covering it is up.
     #[serde(default = "default_priority")]
     pub priority: u32,
-    /// What it covers, in the provider's own keys (see config/default.toml).
+    /// What it covers, in the provider's own keys (see config/default.toml; none for `demo`).
+    #[serde(default)]
     pub feeds: Vec<String>,
     /// Per request, body included.
     #[serde(rename = "timeout_ms", with = "ms", default = "default_timeout")]
@@ -215,9 +221,21 @@ pub(super) fn check_raw(value: &Value) -> Result<(), Problem> {
             };
             kind.check(&path, value).map_err(Problem::Bad)?;
         }
+        let demo = body.get("kind").and_then(Value::as_str) == Some("demo");
+        let network_only = ["base_url", "feeds"];
         for (name, _, required) in PROVIDER_KEYS {
-            if *required && !body.contains_key(*name) {
+            let required = *required || (!demo && network_only.contains(name));
+            if required && !body.contains_key(*name) {
                 let bad = Bad::new(format!("providers[{i}].{name}"), "(missing)", "a value");
+                return Err(Problem::Bad(bad));
+            }
+            if demo && network_only.contains(name) && body.contains_key(*name) {
+                let path = format!("providers[{i}].{name}");
+                let bad = Bad::new(
+                    path,
+                    "(set)",
+                    "nothing: a demo provider has no URL or feeds",
+                );
                 return Err(Problem::Bad(bad));
             }
         }
@@ -243,12 +261,14 @@ pub(super) fn check_relations(
                 "lower-case letters, digits and '-', at most 64",
             ));
         }
-        if p.id.starts_with("demo-") {
-            return Err(Bad::new(
-                key("id"),
-                format!("{:?}", p.id),
-                "an id not starting with \"demo-\" (the demo providers' prefix)",
-            ));
+        let demo = p.kind == ProviderKind::Demo;
+        if p.id.starts_with("demo-") != demo {
+            let expected = if demo {
+                "a demo provider's id, \"demo-...\" (GET /api/providers/health lists them)"
+            } else {
+                "an id not starting with \"demo-\" (the demo providers' prefix)"
+            };
+            return Err(Bad::new(key("id"), format!("{:?}", p.id), expected));
         }
         if providers[..i].iter().any(|q| q.id == p.id) {
             return Err(Bad::new(
@@ -256,6 +276,9 @@ pub(super) fn check_relations(
                 format!("{:?}", p.id),
                 "an id no other provider has",
             ));
+        }
+        if demo {
+            continue;
         }
         let url_ok = (p.base_url.starts_with("http://") || p.base_url.starts_with("https://"))
             && reqwest::Url::parse(&p.base_url).is_ok();
@@ -298,6 +321,7 @@ fn check_feed(kind: ProviderKind, feed: &str) -> Result<(), &'static str> {
     };
     let ok = match kind {
         ProviderKind::TheOddsApi => word(feed),
+        ProviderKind::Demo => false,
         ProviderKind::Espn | ProviderKind::Native => {
             matches!(feed.split_once('/'), Some((s, l)) if word(s) && word(l))
         }
@@ -313,6 +337,7 @@ fn check_feed(kind: ProviderKind, feed: &str) -> Result<(), &'static str> {
     }
     Err(match kind {
         ProviderKind::TheOddsApi => "a sport key such as \"americanfootball_nfl\"",
+        ProviderKind::Demo => "no feeds",
         ProviderKind::Espn => {
             "an ESPN path \"sport/league\" such as \"football/nfl\" or \"soccer/eng.1\""
         }

@@ -32,6 +32,20 @@ fn providers_load_with_defaults_and_keys_from_the_environment() {
     );
 }
 
+const DEMO: &str = "[[providers]]\nid = \"demo-beta\"\nkind = \"demo\"\n";
+
+#[test]
+fn a_demo_entry_needs_no_url_or_feeds() {
+    let text = format!("{DEMO}enabled = false\npriority = 3\n");
+    let config = Config::from_toml_str(&text, &|_| None).expect("loads");
+    let beta = &config.providers[0];
+    assert_eq!(
+        (beta.kind, beta.enabled, beta.priority),
+        (ProviderKind::Demo, false, 3)
+    );
+    assert!(beta.base_url.is_empty() && beta.feeds.is_empty());
+}
+
 #[test]
 fn bad_providers_are_refused_naming_the_key() {
     let cases: &[(String, &str)] = &[
@@ -66,6 +80,8 @@ fn bad_providers_are_refused_naming_the_key() {
         ),
         (format!("{ODDS}timeout_ms = 0\n"), "providers[0].timeout_ms"),
         ("providers = 3\n".to_owned(), "providers"),
+        (DEMO.replace("demo-beta", "beta"), "providers[0].id"),
+        (format!("{DEMO}feeds = [\"x\"]\n"), "providers[0].feeds"),
     ];
     for (text, key) in cases {
         let e = toml_error(text);

@@ -103,6 +103,7 @@ impl Source {
                     let (sport, league) = feed.split_once('/').unwrap_or((feed, ""));
                     (SportLeague::new(sport, league), &[Endpoint::Native])
                 }
+                ProviderKind::Demo => continue,
             };
             for &endpoint in endpoints {
                 out.push(FeedSpec {
@@ -156,6 +157,39 @@ impl Source {
             }
         };
         (url, headers)
+    }
+
+    /// The URL and headers of a fetch of one event of `feed` (a hot match), if the endpoint has
+    /// a per-event form: The Odds API `/events/{id}/odds` (one event object, not an array) and
+    /// `/scores?eventIds={id}`, API-Football `/fixtures?id={id}`, native
+    /// `{base_url}/{sport}/{league}/{id}`. ESPN's scoreboard has none (its league task serves).
+    pub fn event_request(
+        &self,
+        feed: &FeedSpec,
+        event: &str,
+    ) -> Option<(String, Vec<(&'static str, String)>)> {
+        let url_safe = !event.is_empty()
+            && event.len() <= 128
+            && event
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !url_safe {
+            return None;
+        }
+        let c = &self.config;
+        let base = c.base_url.trim_end_matches('/');
+        let (league_url, headers) = self.request(feed);
+        let url = match feed.endpoint {
+            Endpoint::OddsApiOdds => format!(
+                "{base}/v4/sports/{}/events/{event}/odds?apiKey={}&regions={}&markets={}&oddsFormat={}&dateFormat=iso",
+                feed.feed, self.key, c.regions, c.markets, c.odds_format
+            ),
+            Endpoint::OddsApiScores => format!("{league_url}&eventIds={event}"),
+            Endpoint::ApiFootballFixtures => format!("{base}/fixtures?id={event}"),
+            Endpoint::Native => format!("{league_url}/{event}"),
+            Endpoint::EspnScoreboard => return None,
+        };
+        Some((url, headers))
     }
 
     /// The parser context for a payload of `feed` received at `at`.

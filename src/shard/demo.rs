@@ -30,6 +30,9 @@ pub(crate) fn spawn_tasks(shard: &Rc<Shard>) {
         return;
     };
     for (pi, provider) in demo.world.providers().iter().enumerate() {
+        if shard.config.board.index(provider.id.as_str()).is_none() {
+            continue; // switched off by a `kind = "demo"` entry
+        }
         for (li, league) in demo.world.leagues().iter().enumerate() {
             let task = PollTask::new(
                 provider.id.as_str(),

@@ -7,6 +7,7 @@
 pub(crate) mod bets;
 mod demo;
 pub(crate) mod history;
+mod hot;
 mod io_out;
 mod lists;
 mod msg;
@@ -29,7 +30,7 @@ use glommio::{net::TcpListener, spawn_local, timer::sleep};
 use inplay_core::{aggregate::Weights, identity::AliasTable, Observation};
 use tracing::{debug, info, warn};
 
-pub(crate) use msg::{Answer, Query, Replica, ShardMsg};
+pub(crate) use msg::{Answer, MatchEvents, Query, Replica, ShardMsg};
 pub(crate) use set::start_shards;
 
 use crate::{
@@ -120,6 +121,8 @@ pub(crate) struct Shard {
     /// (provider, provider event id) → owner shard, so routing skips name normalisation for
     /// events seen before. Bounded by [`routing::OWNER_CACHE_MAX`].
     owner_cache: RefCell<routing::OwnerCache>,
+    /// This shard itself, for tasks started from `&self` (set when it starts running).
+    me: std::cell::OnceCell<std::rc::Weak<Shard>>,
 }
 
 impl Shard {
@@ -152,6 +155,7 @@ impl Shard {
             metrics: Default::default(),
             draining: Cell::new(false),
             owner_cache: RefCell::default(),
+            me: std::cell::OnceCell::new(),
         }
     }
 
@@ -162,6 +166,7 @@ impl Shard {
         inbox: async_channel::Receiver<ShardMsg>,
         drain_rx: async_channel::Receiver<()>,
     ) {
+        let _ = self.me.set(Rc::downgrade(&self));
         for peer in (0..self.nr_shards).filter(|&p| p != self.id) {
             spawn_local(
                 self.outbox
@@ -188,6 +193,7 @@ impl Shard {
         }
         demo::spawn_tasks(&self);
         poll::spawn_tasks(&self);
+        hot::spawn_configured(&self);
         let accept = spawn_local(self.clone().accept_loop(listener));
 
         let _ = drain_rx.recv().await;
@@ -237,6 +243,11 @@ impl Shard {
             })
             .detach();
         }
+    }
+
+    /// This shard as an `Rc` (`None` before it runs or after it stopped).
+    pub fn rc(&self) -> Option<Rc<Shard>> {
+        self.me.get()?.upgrade()
     }
 
     /// Whether the shard is shutting down.
@@ -301,7 +312,11 @@ impl Shard {
                 epoch,
                 after,
             } => Answer::Recovered(self.owned.borrow().recover(&match_id, &epoch, after)),
+            Query::MatchEvents(id) => Answer::Events(self.owned.borrow().provider_events(&id)),
             Query::SetInterval { task_id, interval } => {
+                if !self.tasks.borrow().iter().any(|t| t.id == task_id) {
+                    return Answer::IntervalSet(hot::start(self, &task_id, interval));
+                }
                 let tasks = self.tasks.borrow();
                 let task = tasks.iter().find(|t| t.id == task_id);
                 Answer::IntervalSet(task.map(|t| {

@@ -30,6 +30,17 @@ pub(crate) enum ShardMsg {
     ),
 }
 
+/// What the owner knows of a match for its hot-match polling task.
+#[derive(Debug, Clone)]
+pub(crate) struct MatchEvents {
+    pub sport: String,
+    pub league: String,
+    /// Finished, cancelled or postponed: nothing left to poll.
+    pub over: bool,
+    /// (provider or `provider/bookmaker`, the provider's event id).
+    pub events: Vec<(String, String)>,
+}
+
 /// One entry of a replication batch.
 #[derive(Debug, Clone)]
 pub(crate) enum Replica {
@@ -56,7 +67,10 @@ pub(crate) enum Query {
     MarketSettlement(String),
     /// A bet's settlement, from whichever shard holds it.
     BetSettlement(String),
-    /// Change a task's interval, if this shard runs it.
+    /// A match's sport, league, state and provider events (on its owner), for hot-match polling.
+    MatchEvents(MatchId),
+    /// Change a task's interval, if this shard runs it (a `match:<id>` task is created if
+    /// missing).
     SetInterval {
         task_id: String,
         interval: std::time::Duration,
@@ -75,6 +89,8 @@ pub(crate) enum Answer {
     BetCheck(crate::bets::BetCheck),
     /// A JSON body, or `None` when this shard does not know the thing asked about.
     Json(Option<serde_json::Value>),
+    /// The answer to [`Query::MatchEvents`] (`None`: the match is not owned there).
+    Events(Option<MatchEvents>),
     /// What the owner's history holds for a [`Query::Recover`].
     Recovered(super::history::Recovery),
 }

@@ -11,7 +11,7 @@ use tracing::debug;
 use inplay_core::{
     aggregate::{view::ChangeKind, MatchState, Weights},
     identity::{AliasTable, Registry, Resolution},
-    MarketKey, MatchId, Observation, Timestamp,
+    MarketKey, MatchId, MatchStatus, Observation, Timestamp,
 };
 
 use super::{
@@ -54,6 +54,27 @@ impl Owned {
             history: History::new(history_bytes),
             settled: Vec::new(),
         }
+    }
+
+    /// What a hot-match polling task needs of match `id`: its sport, league, whether it is
+    /// over, and every (provider, provider event id) that reported it. `None` if not owned here.
+    pub fn provider_events(&self, id: &MatchId) -> Option<crate::shard::MatchEvents> {
+        let state = self.states.get(id)?;
+        let info = state.info();
+        Some(crate::shard::MatchEvents {
+            sport: info.sport.clone(),
+            league: info.league.clone(),
+            over: matches!(
+                state.status(),
+                MatchStatus::Finished | MatchStatus::Cancelled | MatchStatus::Postponed
+            ),
+            events: self
+                .registry
+                .provider_events(id)
+                .iter()
+                .map(|(p, e)| (p.as_str().to_owned(), e.clone()))
+                .collect(),
+        })
     }
 
     /// A match's authoritative state.

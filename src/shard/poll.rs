@@ -9,7 +9,7 @@
 use std::{rc::Rc, time::Duration};
 
 use glommio::spawn_local;
-use inplay_core::{MatchStatus, Observation, ObservationBody};
+use inplay_core::{feeds::ParseReport, MatchStatus, Observation, ObservationBody};
 use tracing::{debug, info, warn};
 
 use super::Shard;
@@ -17,7 +17,7 @@ use crate::{
     clock,
     io::fetch::FetchRequest,
     polling::{effective, resolve, task_shard, PollTask},
-    providers::{interpret, Admit, FeedSpec, Verdict},
+    providers::{interpret, Admit, Endpoint, FeedSpec, Source, Verdict},
 };
 
 /// Starts this shard's share of the configured providers' tasks.
@@ -118,56 +118,9 @@ async fn run(shard: Rc<Shard>, feed: FeedSpec, task: Rc<PollTask>, phase: Durati
         let started = clock::now();
         task.running.set(true);
         task.last_run.set(Some(started));
-        let (url, headers) = source.request(&feed);
-        let c = &source.config;
-        let answer = shard
-            .config
-            .io
-            .fetch(FetchRequest {
-                url,
-                headers,
-                timeout: c.timeout,
-                max_retries: c.max_retries,
-                retry_delay: c.retry_delay,
-                max_body: c.max_body_bytes,
-                label: task.id.clone(),
-            })
-            .await;
-        let latency_ms = answer.elapsed.as_millis().min(u128::from(u32::MAX)) as u32;
-        let now = clock::now();
-        let reading = match &answer.result {
-            Ok(f) => {
-                let ctx = source.context(Some(&feed), now);
-                interpret::read(feed.endpoint, f.status, &|h| f.header(h), &f.body, &ctx)
-            }
-            Err(e) => interpret::Reading {
-                verdict: Verdict::Failed,
-                error: Some(e.clone()),
-                report: None,
-                quota: None,
-            },
-        };
-        if let Some(q) = reading.quota {
-            board.quota(feed.provider, q);
-        }
-        board.record(
-            feed.provider,
-            reading.verdict,
-            latency_ms,
-            now,
-            reading.error.clone(),
-        );
-        if let Some(why) = board.blocked(feed.provider, now) {
-            task.set_state(why, None);
-        }
-        if let Some(error) = &reading.error {
-            warn!(task = %task.id, probe = admit == Admit::Probe, attempts = answer.attempts, error = %error, "Provider poll failed");
-        }
-        if let Some(report) = reading.report {
-            if report.rejected > 0 {
-                debug!(task = %task.id, rejected = report.rejected, first = ?report.warnings.first(), "Provider items skipped");
-            }
-            live = any_live(&report.observations, now.millis());
+        let request = source.request(&feed);
+        if let Some(report) = fetch_feed(&shard, &task, &feed, &source, request, admit).await {
+            live = any_live(&report.observations, clock::now().millis());
             shard.route(report.observations).await;
         }
         task.running.set(false);
@@ -179,6 +132,79 @@ async fn run(shard: Rc<Shard>, feed: FeedSpec, task: Rc<PollTask>, phase: Durati
             Duration::from_millis((clock::now().millis() - started.millis()).max(0) as u64);
         task.wait(d.saturating_sub(elapsed)).await;
     }
+}
+
+/// Fetches one request of `feed` on the I/O thread, reads the answer as the feed's payload and
+/// records the outcome on the board (and the task's state if that blocks the provider). The
+/// parsed payload, if usable. `admit` says whether this fetch is a half-open probe.
+pub(crate) async fn fetch_feed(
+    shard: &Shard,
+    task: &PollTask,
+    feed: &FeedSpec,
+    source: &Source,
+    (url, headers): (String, Vec<(&'static str, String)>),
+    admit: Admit,
+) -> Option<ParseReport> {
+    let c = &source.config;
+    let answer = shard
+        .config
+        .io
+        .fetch(FetchRequest {
+            url,
+            headers,
+            timeout: c.timeout,
+            max_retries: c.max_retries,
+            retry_delay: c.retry_delay,
+            max_body: c.max_body_bytes,
+            label: task.id.clone(),
+        })
+        .await;
+    let board = &shard.config.board;
+    let latency_ms = answer.elapsed.as_millis().min(u128::from(u32::MAX)) as u32;
+    let now = clock::now();
+    let reading = match answer.result {
+        Ok(mut f) => {
+            // The Odds API answers one event (a hot match) as an object; its parser reads an
+            // array of them.
+            let one_event = feed.endpoint == Endpoint::OddsApiOdds
+                && (200..300).contains(&f.status)
+                && f.body.trim_ascii_start().starts_with(b"{");
+            if one_event {
+                f.body.insert(0, b'[');
+                f.body.push(b']');
+            }
+            let ctx = source.context(Some(feed), now);
+            interpret::read(feed.endpoint, f.status, &|h| f.header(h), &f.body, &ctx)
+        }
+        Err(e) => interpret::Reading {
+            verdict: Verdict::Failed,
+            error: Some(e),
+            report: None,
+            quota: None,
+        },
+    };
+    if let Some(q) = reading.quota {
+        board.quota(feed.provider, q);
+    }
+    board.record(
+        feed.provider,
+        reading.verdict,
+        latency_ms,
+        now,
+        reading.error.clone(),
+    );
+    if let Some(why) = board.blocked(feed.provider, now) {
+        task.set_state(why, None);
+    }
+    if let Some(error) = &reading.error {
+        let provider = &board.entry(feed.provider).id;
+        warn!(task = %task.id, provider, probe = admit == Admit::Probe, attempts = answer.attempts, error = %error, "Provider poll failed");
+    }
+    let report = reading.report?;
+    if report.rejected > 0 {
+        debug!(task = %task.id, rejected = report.rejected, first = ?report.warnings.first(), "Provider items skipped");
+    }
+    Some(report)
 }
 
 /// How long after its start a match without a score feed counts as possibly in play.

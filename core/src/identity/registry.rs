@@ -164,6 +164,13 @@ impl Registry {
         })
     }
 
+    /// The (provider, provider event id) pairs known for match `id`, in the order first seen.
+    pub fn provider_events(&self, id: &MatchId) -> &[(ProviderId, String)] {
+        self.matches
+            .get(id)
+            .map_or(&[], |e| e.provider_ids.as_slice())
+    }
+
     /// Evicts a finished match and its id-map entries. Its id is remembered for a while so
     /// that only the same fixture (same key, league and start window) can be given it again.
     pub fn forget(&mut self, id: &MatchId) {
