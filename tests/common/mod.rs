@@ -7,6 +7,7 @@
 
 pub mod fake_provider;
 pub mod pg;
+pub mod providers;
 pub mod redis;
 pub mod wsclient;
 
