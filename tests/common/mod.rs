@@ -8,6 +8,7 @@
 pub mod fake_provider;
 pub mod pg;
 pub mod providers;
+pub mod pushed;
 pub mod redis;
 pub mod wsclient;
 
