@@ -105,6 +105,29 @@ fn prices_are_checked_against_the_best_current_price() {
 }
 
 #[test]
+fn a_price_is_never_rounded_up_in_the_bettors_favour() {
+    let feed = Feed::start("rounding");
+    feed.push("zeta", moneyline(2.558, 3.4, 2.9, "active"), json!([]));
+    let ml = format!("{}:moneyline", feed.match_id());
+    let m = feed.market_when(&ml, |m| !best(m, "home").is_null());
+    assert_eq!(
+        best(&m, "home"),
+        json!(2.558),
+        "bodies show the price as pushed"
+    );
+
+    let v = feed.validate(&ml, "home", 2.558, 10.0);
+    assert_eq!(verdict(&v), (json!(true), Value::Null, json!(2.558)), "{v}");
+    // 2.56 is 2.558 rounded to two places, and better than what is offered.
+    let v = feed.validate(&ml, "home", 2.56, 10.0);
+    assert_eq!(
+        verdict(&v),
+        (json!(false), json!("odds_changed"), json!(2.558)),
+        "{v}"
+    );
+}
+
+#[test]
 fn a_suspended_market_is_refused_until_it_resumes() {
     let feed = Feed::start("suspend");
     feed.push("zeta", moneyline(2.5, 3.4, 2.9, "active"), json!([]));
