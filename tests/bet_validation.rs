@@ -28,13 +28,20 @@ fn best(market: &Value, sel: &str) -> Value {
         .map_or(Value::Null, |s| s["bestOdds"].clone())
 }
 
-#[test]
-fn prices_are_checked_against_the_best_current_price() {
-    let feed = Feed::start("validate");
+/// A server where zeta offers home 2.50, draw 3.40, away 2.90 and alpha home 2.40, draw 3.50,
+/// away 2.80 on the moneyline; with the market's id.
+fn both_priced(name: &str) -> (Feed, String) {
+    let feed = Feed::start(name);
     feed.push("zeta", moneyline(2.5, 3.4, 2.9, "active"), json!([]));
     feed.push("alpha", moneyline(2.4, 3.5, 2.8, "active"), json!([]));
     let ml = format!("{}:moneyline", feed.match_id());
     feed.market_when(&ml, |m| best(m, "draw") == json!(3.5));
+    (feed, ml)
+}
+
+#[test]
+fn prices_are_checked_against_the_best_current_price() {
+    let (feed, ml) = both_priced("validate");
     let ok = (json!(true), Value::Null);
 
     // The best price of each selection, whichever provider offers it.
@@ -129,11 +136,7 @@ fn a_price_is_never_rounded_up_in_the_bettors_favour() {
 
 #[test]
 fn a_suspended_market_is_refused_until_it_resumes() {
-    let feed = Feed::start("suspend");
-    feed.push("zeta", moneyline(2.5, 3.4, 2.9, "active"), json!([]));
-    feed.push("alpha", moneyline(2.4, 3.5, 2.8, "active"), json!([]));
-    let ml = format!("{}:moneyline", feed.match_id());
-    feed.market_when(&ml, |m| best(m, "draw") == json!(3.5));
+    let (feed, ml) = both_priced("suspend");
 
     // One provider suspending leaves the market open on the other's prices.
     feed.push("zeta", moneyline(2.5, 3.4, 2.9, "suspended"), json!([]));
