@@ -19,6 +19,7 @@ use common::{
     wsclient::{connect, next_matching},
 };
 use serde_json::{json, Value};
+use tungstenite::Message;
 
 /// The fixed match's markets, as both providers price them.
 fn markets() -> Value {
@@ -90,6 +91,9 @@ fn won_lost_void_and_push_settle_the_markets_and_grade_their_bets() {
         );
     }
     let mut ws = connect(&feed.server, &format!("/live/{id}"));
+    ws.send(Message::text(r#"{"type":"ping"}"#)).expect("ping");
+    let pong = next_matching(&mut ws, Duration::from_secs(5), |m| m["type"] == "pong");
+    assert!(pong.is_some(), "the session is up before the settlement");
 
     feed.push("zeta", json!([]), results_1_0());
     feed.push("alpha", json!([]), results_1_0());
