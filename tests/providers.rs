@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use common::{
     fake_provider::{fixture, FakeProvider, Script},
@@ -13,30 +13,21 @@ use serde_json::Value;
 
 const ESPN_NFL: &str = "/apis/site/v2/sports/football/nfl/scoreboard";
 
-/// A config file: no demo, every task polls each second, and `providers` appended.
-fn config(name: &str, providers: &str) -> PathBuf {
-    config_polling(name, 1000, providers)
-}
-
-/// As [`config`], with league tasks polling every `default_ms`.
-fn config_polling(name: &str, default_ms: u64, providers: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("inplay-providers-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let text = format!(
-        "[demo]\nenabled = false\n\
-         [polling]\ndefault_interval_ms = {default_ms}\nprematch_interval_ms = 0\n\
-         [polling.sport_intervals]\n[polling.league_intervals]\n\
-         [storage]\ndata_dir = {:?}\n\n{providers}",
-        dir.join("data").display().to_string()
+/// As `common::providers::config`, with league tasks polling every `default_ms`.
+fn config_polling(name: &str, default_ms: u64, providers: &str) -> std::path::PathBuf {
+    let path = common::providers::config(&format!("providers-{name}"), providers);
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "default_interval_ms = 1000",
+        &format!("default_interval_ms = {default_ms}"),
+        1,
     );
-    let path = dir.join("inplay.toml");
     std::fs::write(&path, text).unwrap();
     path
 }
 
+/// A server fed only by `providers` (see `common::providers::config`).
 fn start(name: &str, providers: &str) -> TestServer {
-    let path = config(name, providers);
-    TestServer::start_with_args(&["--config", path.to_str().unwrap()], &[])
+    common::providers::start(&format!("providers-{name}"), providers)
 }
 
 /// The provider `id` in `/api/providers/health`'s `liveScoreProviders` or `marketProviders`.

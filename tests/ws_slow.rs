@@ -46,8 +46,8 @@ fn slow_client(addr: SocketAddr) -> WebSocket<TcpStream> {
 fn server(policy: &str) -> TestServer {
     let s = TestServer::start(&[
         ("INPLAY_WEBSOCKET_SLOW_CONSUMER", policy),
-        ("INPLAY_WEBSOCKET_SEND_QUEUE", "16"),
-        ("INPLAY_WEBSOCKET_SEND_QUEUE_BYTES", "16384"),
+        ("INPLAY_WEBSOCKET_SEND_QUEUE", "64"),
+        ("INPLAY_WEBSOCKET_SEND_QUEUE_BYTES", "65536"),
     ]);
     wait_for_matches(&s, 300);
     s

@@ -28,7 +28,7 @@ pub(crate) struct BetCheck {
     pub valid: bool,
     pub market_id: String,
     pub selection: String,
-    /// The best active price now, if any.
+    /// The best active price now, if any, to three decimals and never rounded up.
     pub current_odds: Option<f64>,
     pub market_suspended: bool,
     /// Why not, when `valid` is false: `unknown_market`, `unknown_selection`,
@@ -79,11 +79,13 @@ pub(crate) fn check(
         out.reason = Some("unknown_selection");
         return out;
     };
-    // Compared as clients see it: rounded to two decimals, as every body shows prices.
-    out.current_odds = sel.best.map(|p| p.round2());
+    // Compared with the exact price: a rounded one would let a bettor ask for up to half a
+    // cent more than is offered (2.56 for 2.558).
+    let best = sel.best.map(|p| p.decimal());
+    out.current_odds = best.map(shown);
     out.reason = if out.market_suspended {
         Some("market_suspended")
-    } else if let Some(current) = out.current_odds {
+    } else if let Some(current) = best {
         let floor = current * (1.0 - limits.odds_tolerance);
         // A hair of slack for prices that went through a 2-decimal rendering.
         if odds > current + 1e-9 || odds < floor - 1e-9 {
@@ -100,6 +102,13 @@ pub(crate) fn check(
     };
     out.valid = out.reason.is_none();
     out
+}
+
+/// A price as `currentOdds` shows it: to three decimals like every market body, but never
+/// rounded up, so that the price shown always validates when sent back.
+fn shown(price: f64) -> f64 {
+    // The nudge keeps 2.558 (2557.9999… thousandths in binary) from flooring to 2.557.
+    ((price * 1000.0) + 1e-6).floor() / 1000.0
 }
 
 /// Whether `selection` belongs to the market: priced now, or settled.
@@ -183,6 +192,14 @@ pub(crate) fn payout(result: Settlement, odds: f64, stake: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_prices_are_never_above_the_price() {
+        assert_eq!(shown(2.558), 2.558);
+        assert_eq!(shown(2.45), 2.45);
+        assert_eq!(shown(1.0 + 1.0 / 1.1), 1.909, "-110 American");
+        assert_eq!(shown(2.5559), 2.555);
+    }
 
     #[test]
     fn payouts() {

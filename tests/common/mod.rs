@@ -7,6 +7,8 @@
 
 pub mod fake_provider;
 pub mod pg;
+pub mod providers;
+pub mod pushed;
 pub mod redis;
 pub mod wsclient;
 
