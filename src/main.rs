@@ -85,6 +85,7 @@ fn run() -> Result<(), StartError> {
             ))
         })?;
     let gate = api::GateConfig::try_new(&config).map_err(StartError::Config)?;
+    let tls = http::tls::load(&config.tls).map_err(StartError::Config)?;
     let reservation = system::reserve_port(addr)?;
     warn_security(&config, &gate, cpus.len());
 
@@ -105,6 +106,7 @@ fn run() -> Result<(), StartError> {
     }
     let (io_handle, io_parts) = io_channels(&config, demo.as_ref(), &feeds);
     let parts = Parts {
+        tls,
         io: io_handle,
         gate: Arc::new(gate),
         demo,
@@ -120,7 +122,7 @@ fn run() -> Result<(), StartError> {
     let shards = shard::start_shards(shard_config, &cpus)?;
     let io_thread = io::spawn(io_parts, shards.inboxes(), ws_sessions)?;
     drop(reservation);
-    info!(addr = %shards.addr, shards = cpus.len(), cpus = ?cpus, demo = config.demo.enabled, "Listening");
+    info!(addr = %shards.addr, shards = cpus.len(), cpus = ?cpus, demo = config.demo.enabled, tls = config.tls.enabled(), "Listening");
 
     let mut signals = Signals::new([SIGINT, SIGTERM])
         .map_err(|e| StartError::Executor(format!("cannot install signal handlers: {e}")))?;
@@ -255,6 +257,7 @@ fn demo_setup(config: &Config, started_at: inplay_core::Timestamp) -> (Option<De
 
 /// What the shards share that `main` builds before them.
 struct Parts {
+    tls: Option<Arc<rustls::ServerConfig>>,
     io: io::IoHandle,
     gate: Arc<api::GateConfig>,
     demo: Option<DemoSetup>,
@@ -270,6 +273,7 @@ fn shard_config(
     parts: Parts,
 ) -> ShardConfig {
     let Parts {
+        tls,
         io,
         gate,
         demo,
@@ -286,6 +290,7 @@ fn shard_config(
     let http = &config.http;
     ShardConfig {
         addr,
+        tls,
         conn: ConnConfig {
             limits: Limits {
                 max_header_bytes: http.max_header_bytes,

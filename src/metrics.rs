@@ -21,6 +21,8 @@ pub(crate) struct ShardMetrics {
     /// Requests per latency bucket (last slot: above every bound).
     latency: RefCell<[u64; LATENCY_BUCKETS.len() + 1]>,
     latency_sum: Cell<Duration>,
+    /// TLS handshakes that failed or timed out (`[tls]` on).
+    tls_handshake_failures: Cell<u64>,
 }
 
 /// A shard's metrics at scrape time (`Send`, crosses shards).
@@ -37,6 +39,7 @@ pub(crate) struct MetricsSnapshot {
     pub matches: usize,
     /// Bytes held for `/ws` recovery.
     pub history_bytes: usize,
+    pub tls_handshake_failures: u64,
 }
 
 impl ShardMetrics {
@@ -56,8 +59,15 @@ impl ShardMetrics {
         self.latency_sum.set(self.latency_sum.get() + elapsed);
     }
 
+    /// Counts one failed TLS handshake.
+    pub fn handshake_failed(&self) {
+        self.tls_handshake_failures
+            .set(self.tls_handshake_failures.get() + 1);
+    }
+
     /// The request counters, for a snapshot.
     pub fn snapshot_into(&self, s: &mut MetricsSnapshot) {
+        s.tls_handshake_failures = self.tls_handshake_failures.get();
         s.requests = self.requests.borrow().clone();
         s.latency = self.latency.borrow().to_vec();
         s.latency_sum = self.latency_sum.get();
@@ -126,7 +136,7 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
         out,
         "inplay_http_request_duration_seconds_count {cumulative}"
     );
-    let gauges: [PerShard; 6] = [
+    let gauges: [PerShard; 7] = [
         (
             "inplay_http_connections_open",
             "gauge",
@@ -156,6 +166,12 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             "gauge",
             "Bytes of recent change frames held for WS /ws recovery.",
             |s| s.history_bytes as f64,
+        ),
+        (
+            "inplay_tls_handshake_failures_total",
+            "counter",
+            "TLS handshakes that failed or timed out (plaintext on the TLS port, bad client hello, ...).",
+            |s| s.tls_handshake_failures as f64,
         ),
         (
             "inplay_matches",

@@ -233,3 +233,52 @@ fn jwt_secret_from_a_file_and_an_unreadable_one() {
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn tls_files_that_cannot_be_used_stop_start_up() {
+    let dir = std::env::temp_dir().join(format!("inplay-tls-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let garbage = dir.join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").expect("write");
+    let garbage = garbage.to_str().expect("utf-8 path");
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let cert = dir.join("cert.pem");
+    std::fs::write(&cert, made.cert.pem()).expect("write cert");
+    let cert = cert.to_str().expect("utf-8 path");
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (
+            &[
+                ("INPLAY_TLS_CERT_FILE", "/nonexistent/cert.pem"),
+                ("INPLAY_TLS_KEY_FILE", garbage),
+            ],
+            "cannot use tls.cert_file \"/nonexistent/cert.pem\": No such file",
+        ),
+        (
+            &[
+                ("INPLAY_TLS_CERT_FILE", garbage),
+                ("INPLAY_TLS_KEY_FILE", garbage),
+            ],
+            "cannot use tls.cert_file",
+        ),
+        (
+            &[
+                ("INPLAY_TLS_CERT_FILE", cert),
+                ("INPLAY_TLS_KEY_FILE", garbage),
+            ],
+            "cannot use tls.key_file",
+        ),
+        (
+            &[("INPLAY_TLS_CERT_FILE", garbage)],
+            "for tls.key_file (built-in default): expected a PEM file, since tls.cert_file is set",
+        ),
+        (&[("INPLAY_TLS_MIN_VERSION", "1.0")], "tls.min_version"),
+    ];
+    for (env, expected) in cases {
+        let out = inplay(&[], env);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(64), "{env:?}: {err}");
+        assert!(err.contains(expected), "{env:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

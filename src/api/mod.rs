@@ -54,6 +54,10 @@ impl Service for Api {
         self.shard.metrics.record(route, status, elapsed);
     }
 
+    fn handshake_failed(&self) {
+        self.shard.metrics.handshake_failed();
+    }
+
     fn call(&self, req: &Request<'_>) -> Reply {
         let matched = match_route(req.method, req.path);
         let policy = match matched {

@@ -41,7 +41,7 @@ pub use sections::{
     BetsConfig, DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat, MarketsConfig,
     PollingConfig, PostgresConfig, RedisConfig, ServerConfig, StorageConfig, WebSocketConfig,
 };
-pub use security::{AuthConfig, CorsConfig, RateLimitConfig};
+pub use security::{AuthConfig, CorsConfig, RateLimitConfig, TlsConfig};
 
 use env::Overrides;
 use schema::{Problem, MAX_SHARDS};
@@ -82,6 +82,8 @@ pub struct Config {
     pub cors: CorsConfig,
     /// `[rate_limit]`: per-client-IP request limits.
     pub rate_limit: RateLimitConfig,
+    /// `[tls]`: native TLS (off by default).
+    pub tls: TlsConfig,
     /// `[[providers]]`: real sports-data providers (none by default).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<ProviderConfig>,

@@ -6,7 +6,10 @@
 
 use toml::Value;
 
-use super::{error::Bad, security::ALGORITHMS};
+use super::{
+    error::Bad,
+    security::{ALGORITHMS, TLS_VERSIONS},
+};
 use crate::ratelimit::IpNet;
 
 /// Longest duration any `_ms` key accepts: 7 days. Longer waits are certainly typos, and the cap
@@ -192,6 +195,9 @@ pub(super) static KEYS: &[Key] = &[
     key("rate_limit", "write_burst", int(1, MAX_BURST)),
     key("rate_limit", "trusted_proxies", Kind::NetList),
     key("rate_limit", "max_clients_per_shard", int(1, 100_000_000)),
+    key("tls", "cert_file", Kind::Str),
+    key("tls", "key_file", Kind::Str),
+    key("tls", "min_version", Kind::OneOf(TLS_VERSIONS)),
 ];
 
 /// Prefix of inplay's own environment variables.

@@ -1,7 +1,8 @@
-//! The security sections: `[auth]` (bearer tokens), `[cors]` and `[rate_limit]`.
+//! The security sections: `[auth]` (bearer tokens), `[cors]`, `[rate_limit]` and `[tls]`.
 //!
 //! Kept apart from the other sections because they are read together by the request gate
-//! (`api::gate`) and because `[auth]` holds secrets, which never show in `Debug`.
+//! (`api::gate`) and because `[auth]` holds secrets, which never show in `Debug`. `[tls]` names
+//! files only; `http::tls` reads them at start-up.
 
 use std::{fmt, time::Duration};
 
@@ -78,6 +79,21 @@ pub struct RateLimitConfig {
     pub max_clients_per_shard: usize,
 }
 
+/// TLS protocol versions `tls.min_version` accepts.
+pub const TLS_VERSIONS: &[&str] = &["1.2", "1.3"];
+
+/// `[tls]`: native TLS on the listening port (both files empty = off, plain HTTP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM file with the certificate chain, leaf first; empty = TLS off.
+    pub cert_file: String,
+    /// PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1); empty = TLS off.
+    pub key_file: String,
+    /// Oldest protocol version offered: `"1.2"` or `"1.3"`.
+    pub min_version: String,
+}
+
 // === impl Default ===
 
 impl Default for AuthConfig {
@@ -115,6 +131,26 @@ impl Default for RateLimitConfig {
             trusted_proxies: Vec::new(),
             max_clients_per_shard: 65_536,
         }
+    }
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            cert_file: String::new(),
+            key_file: String::new(),
+            min_version: "1.2".into(),
+        }
+    }
+}
+
+// === impl TlsConfig ===
+
+impl TlsConfig {
+    /// Whether the listening port speaks TLS (both files named; the config check refuses one
+    /// without the other).
+    pub fn enabled(&self) -> bool {
+        !self.cert_file.is_empty() && !self.key_file.is_empty()
     }
 }
 

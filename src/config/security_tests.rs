@@ -147,3 +147,41 @@ fn unusable_secret_files_name_the_key_and_file_not_the_secret() {
     let text = toml_error("[auth]\njwt_secret_file = 5");
     assert!(text.contains("auth.jwt_secret_file"), "{text}");
 }
+
+#[test]
+fn tls_is_off_by_default_and_loads_from_the_environment() {
+    let config = with_env(&[]).expect("defaults load");
+    assert!(!config.tls.enabled());
+    assert_eq!(config.tls.min_version, "1.2");
+    let config = with_env(&[
+        ("INPLAY_TLS_CERT_FILE", "/etc/inplay/cert.pem"),
+        ("INPLAY_TLS_KEY_FILE", "/etc/inplay/key.pem"),
+        ("INPLAY_TLS_MIN_VERSION", "1.3"),
+    ])
+    .expect("loads");
+    assert!(config.tls.enabled());
+    assert_eq!(config.tls.cert_file, "/etc/inplay/cert.pem");
+    assert_eq!(config.tls.key_file, "/etc/inplay/key.pem");
+    assert_eq!(config.tls.min_version, "1.3");
+}
+
+#[test]
+fn tls_needs_both_files_and_a_known_version() {
+    let text = error_text(&[("INPLAY_TLS_CERT_FILE", "/c.pem")]);
+    assert!(
+        text.contains("tls.key_file") && text.contains("tls.cert_file is set"),
+        "{text}"
+    );
+    let text = error_text(&[("INPLAY_TLS_KEY_FILE", "/k.pem")]);
+    assert!(
+        text.starts_with("invalid value \"\" for tls.cert_file"),
+        "{text}"
+    );
+    let text = error_text(&[("INPLAY_TLS_MIN_VERSION", "1.1")]);
+    assert!(
+        text.contains("tls.min_version") && text.contains("1.2, 1.3"),
+        "{text}"
+    );
+    let text = toml_error("[tls]\ncert_file = \"/c.pem\"\nkey = \"/k.pem\"");
+    assert!(text.contains("tls.key"), "{text}");
+}

@@ -15,6 +15,7 @@ impl Config {
         self.check_cpus()?;
         self.check_intervals()?;
         self.check_auth()?;
+        self.check_tls()?;
         if self.bets.min_stake_cents > self.bets.max_stake_cents {
             return Err(Bad::new(
                 "bets.min_stake_cents",
@@ -118,6 +119,26 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// `[tls]`: both files or neither; one alone is most likely a typo in the other's name.
+    fn check_tls(&self) -> Result<(), Bad> {
+        let tls = &self.tls;
+        let missing = match (tls.cert_file.is_empty(), tls.key_file.is_empty()) {
+            (true, false) => ("tls.cert_file", "tls.key_file"),
+            (false, true) => ("tls.key_file", "tls.cert_file"),
+            _ => return Ok(()),
+        };
+        Err(Bad::new(
+            missing.0,
+            "\"\"",
+            format!(
+                "a PEM file, since {} is set (TLS needs both files; leave both empty for plain HTTP)",
+                missing.1
+            ),
+        ))
     }
 }
 

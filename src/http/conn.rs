@@ -4,22 +4,29 @@
 //! `max_pipeline`) is answered before the next write, and all their responses go out in one
 //! write. Timeouts: a request head must arrive within `header_read_timeout` of its first byte
 //! (slowloris), and an idle keep-alive connection is closed after `idle_timeout`. Errors end
-//! this connection only.
+//! this connection only. With `[tls]` on, the same loop runs over the decrypted stream after
+//! the handshake (see [`super::Stream`]).
 
 use std::{future::Future, io, os::fd::AsRawFd, pin::Pin, rc::Rc, time::Duration};
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_rustls::TlsAcceptor;
 use glommio::net::TcpStream;
+use tracing::debug;
 
 use inplay_wire::request::{parse, Limits, Method, Parse, Request};
 
-use super::{date::with_date, tracker::Tracker, Response, Status};
+use super::{
+    date::with_date,
+    tls,
+    tracker::{ConnGuard, Tracker},
+    Response, Status, Stream,
+};
 
 /// A response that needs another shard first (routed to a match's owner, or gathered from all).
 pub(crate) type Deferred = Pin<Box<dyn Future<Output = Response>>>;
 
 /// Takes over an upgraded connection (a WebSocket session).
-pub(crate) type Upgrade = Box<dyn FnOnce(TcpStream) -> Pin<Box<dyn Future<Output = ()>>>>;
+pub(crate) type Upgrade = Box<dyn FnOnce(Stream) -> Pin<Box<dyn Future<Output = ()>>>>;
 
 /// What a handler returns.
 pub(crate) enum Reply {
@@ -39,6 +46,9 @@ pub(crate) trait Service {
 
     /// Observes an answered request (metrics). Called after the response is ready.
     fn record(&self, _req: &Request<'_>, _status: u16, _elapsed: Duration) {}
+
+    /// Observes a failed TLS handshake (metrics).
+    fn handshake_failed(&self) {}
 }
 
 /// Connection settings, from `[http]`.
@@ -55,17 +65,53 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Bodies at least this large are written straight from the shared bytes.
 const DIRECT_BODY: usize = 32 * 1024;
 
-/// Serves one connection until the client leaves, an error occurs, or the shard drains.
+/// Serves one connection until the client leaves, an error occurs, or the shard drains. With
+/// `tls`, the connection is HTTPS/WSS: the handshake comes first, within the header-read timeout,
+/// and a failed one only closes the connection (logged at debug, counted by the service).
 pub(crate) async fn serve<S: Service>(
-    mut stream: TcpStream,
+    tcp: TcpStream,
+    tls: Option<Rc<TlsAcceptor>>,
     service: Rc<S>,
     config: ConnConfig,
     tracker: Rc<Tracker>,
 ) -> io::Result<()> {
-    // Declared after `stream`, so it is dropped (unregistered) before the socket closes.
-    let guard = tracker.register(stream.as_raw_fd());
-    let _ = stream.set_nodelay(true);
-    let peer = stream.peer_addr().ok().map(|a| a.ip());
+    // Registered before any handshake, so handshakes count against the connection limit and a
+    // drain waits for them. Declared before `stream`, so the socket closes first, but with no
+    // await in between: no drain can observe the closed fd while it is still registered.
+    let guard = tracker.register(tcp.as_raw_fd());
+    let _ = tcp.set_nodelay(true);
+    let peer = tcp.peer_addr().ok().map(|a| a.ip());
+    let mut stream = match tls {
+        None => Stream::Plain(tcp),
+        Some(acceptor) => match tls::accept(&acceptor, tcp, config.header_read_timeout).await {
+            Ok(stream) => stream,
+            Err(reason) => {
+                service.handshake_failed();
+                debug!(peer = ?peer, reason, "TLS handshake failed");
+                return Ok(());
+            }
+        },
+    };
+    match converse(&mut stream, peer, &*service, config, &tracker, &guard).await? {
+        Some(session) => {
+            let _ = stream.set_read_timeout(None);
+            session(stream).await;
+        }
+        None => stream.close_tls(config.header_read_timeout).await,
+    }
+    Ok(())
+}
+
+/// Reads, answers and writes requests until the connection should close (`None`) or a
+/// request upgraded it (the session to hand it to).
+async fn converse<S: Service>(
+    stream: &mut Stream,
+    peer: Option<std::net::IpAddr>,
+    service: &S,
+    config: ConnConfig,
+    tracker: &Tracker,
+    guard: &ConnGuard,
+) -> io::Result<Option<Upgrade>> {
     let mut buf = vec![0u8; READ_CHUNK];
     let mut filled = 0; // valid bytes in buf
     let mut out = Vec::with_capacity(READ_CHUNK);
@@ -101,9 +147,9 @@ pub(crate) async fn serve<S: Service>(
                         // Large (shared) bodies go to the socket as they are: no copy into
                         // `out`, and no per-connection buffer the size of the biggest list.
                         with_date(|d| response.encode_head(&mut out, d, keep_alive));
-                        stream.write_all(&out).await?;
+                        stream.send(&out).await?;
                         out.clear();
-                        stream.write_all(response.body_bytes()).await?;
+                        stream.send(response.body_bytes()).await?;
                     }
                     start += used;
                     served += 1;
@@ -127,7 +173,7 @@ pub(crate) async fn serve<S: Service>(
             head_started = None;
         }
         if !out.is_empty() {
-            stream.write_all(&out).await?;
+            stream.send(&out).await?;
             out.clear();
         }
         if out.capacity() > 4 * READ_CHUNK {
@@ -137,14 +183,12 @@ pub(crate) async fn serve<S: Service>(
             // A client may not send frames before it has our 101 (RFC 6455 §4.1), so nothing
             // after the upgrade request can be in the buffer legitimately.
             if start < filled {
-                return Ok(());
+                return Ok(None);
             }
-            let _ = stream.set_read_timeout(None);
-            session(stream).await;
-            return Ok(());
+            return Ok(Some(session));
         }
         if close || tracker.draining() {
-            return Ok(());
+            return Ok(None);
         }
         if served == config.max_pipeline {
             continue; // more complete requests may be waiting in the buffer
@@ -158,7 +202,7 @@ pub(crate) async fn serve<S: Service>(
             config.header_read_timeout.saturating_sub(started.elapsed())
         };
         if wait.is_zero() {
-            return request_timeout(&mut stream).await;
+            return request_timeout(stream).await;
         }
         if filled == buf.len() {
             // parse() caps heads at max_header_bytes and bodies at max_body_bytes, so growth
@@ -166,13 +210,13 @@ pub(crate) async fn serve<S: Service>(
             buf.resize(buf.len() * 2, 0);
         }
         stream.set_read_timeout(Some(wait))?;
-        let read = stream.read(&mut buf[filled..]).await;
+        let read = stream.read_some(&mut buf[filled..]).await;
         guard.set_idle(false);
         match read {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(None),
             Ok(n) => filled += n,
-            Err(e) if is_timeout(&e) && filled > 0 => return request_timeout(&mut stream).await,
-            Err(e) if is_timeout(&e) => return Ok(()), // idle keep-alive connection: just close
+            Err(e) if is_timeout(&e) && filled > 0 => return request_timeout(stream).await,
+            Err(e) if is_timeout(&e) => return Ok(None), // idle keep-alive connection: just close
             Err(e) => return Err(e),
         }
     }
@@ -186,11 +230,11 @@ fn switching_protocols(out: &mut Vec<u8>, accept: &str) {
     out.extend_from_slice(b"\r\n\r\n");
 }
 
-async fn request_timeout(stream: &mut TcpStream) -> io::Result<()> {
+async fn request_timeout(stream: &mut Stream) -> io::Result<Option<Upgrade>> {
     let mut out = Vec::new();
     let r = Response::error(Status::REQUEST_TIMEOUT, "request not received in time");
     with_date(|d| r.encode(&mut out, d, false, false));
-    stream.write_all(&out).await
+    stream.send(&out).await.map(|()| None)
 }
 
 fn is_timeout(e: &io::Error) -> bool {

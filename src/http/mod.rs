@@ -6,6 +6,8 @@ mod conn;
 mod cors;
 mod date;
 mod response;
+mod stream;
+pub(crate) mod tls;
 mod tracker;
 
 pub(crate) use conn::{serve, ConnConfig, Reply, Service};
@@ -16,4 +18,5 @@ pub(crate) use inplay_wire::{
 
 pub(crate) use cors::{Cors, CorsHeaders, CorsVerdict};
 pub(crate) use response::{Body, CacheState, RateLimitHeaders, Response};
+pub(crate) use stream::Stream;
 pub(crate) use tracker::Tracker;

@@ -26,6 +26,7 @@ use std::{
 };
 
 use futures_channel::oneshot;
+use futures_rustls::TlsAcceptor;
 use glommio::{net::TcpListener, spawn_local, timer::sleep};
 use inplay_core::{aggregate::Weights, identity::AliasTable, Observation};
 use tracing::{debug, info, warn};
@@ -47,6 +48,8 @@ use owner::Owned;
 #[derive(Debug, Clone)]
 pub(crate) struct ShardConfig {
     pub addr: SocketAddr,
+    /// `[tls]`: the certificate and settings when the port speaks HTTPS/WSS only.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     pub conn: ConnConfig,
     pub max_connections: usize,
     /// Deepest JSON nesting a request body may have (`http.max_json_depth`).
@@ -220,6 +223,11 @@ impl Shard {
 
     async fn accept_loop(self: Rc<Self>, listener: TcpListener) {
         let api = Rc::new(Api::new(self.clone()));
+        let tls = self
+            .config
+            .tls
+            .clone()
+            .map(|c| Rc::new(TlsAcceptor::from(c)));
         loop {
             let stream = match listener.accept().await {
                 Ok(s) => s,
@@ -232,12 +240,16 @@ impl Shard {
             };
             if self.tracker.open() >= self.config.max_connections {
                 debug!(shard = self.id, "Connection limit reached; refusing");
-                spawn_local(crate::api::refuse_busy(stream)).detach();
+                // A plaintext 503 means nothing to a TLS client: just close.
+                if tls.is_none() {
+                    spawn_local(crate::api::refuse_busy(stream)).detach();
+                }
                 continue;
             }
             let (api, tracker, conn) = (api.clone(), self.tracker.clone(), self.config.conn);
+            let tls = tls.clone();
             spawn_local(async move {
-                if let Err(e) = serve(stream, api, conn, tracker).await {
+                if let Err(e) = serve(stream, tls, api, conn, tracker).await {
                     debug!(error = %e, "Connection ended with an error");
                 }
             })

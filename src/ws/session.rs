@@ -22,7 +22,7 @@ use async_tungstenite::{
 };
 use futures_lite::future;
 use futures_util::StreamExt;
-use glommio::{net::TcpStream, timer::sleep};
+use glommio::timer::sleep;
 use inplay_wire::json_depth::check_depth;
 use tracing::debug;
 
@@ -30,7 +30,7 @@ use super::{
     hub::Out,
     queue::{Queue, QueueRx, SlowConsumer},
 };
-use crate::clock;
+use crate::{clock, http::Stream};
 
 /// WebSocket limits and timers, from `[websocket]`.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +92,7 @@ pub(crate) const TOKEN_EXPIRED: u16 = 4001;
 /// `expires_at` (the end of the token it was opened with), when it closes with
 /// [`TOKEN_EXPIRED`].
 pub(crate) async fn run(
-    stream: TcpStream,
+    stream: Stream,
     mut handler: impl Handler,
     queue: QueueRx,
     config: WsConfig,

@@ -1,0 +1,135 @@
+//! A client connection as the HTTP layer and WebSocket sessions see it: a plain TCP socket, or
+//! TLS over one (`[tls]`).
+//!
+//! An enum rather than a type parameter: `Reply::Upgrade` hands the connection to a boxed
+//! session closure, so the connection type has to be one concrete type anyway, and an enum keeps
+//! `serve`, the routes and the sessions free of a stream parameter. The plain path pays one
+//! predictable branch per call and no allocation; the TLS state (a `rustls::ServerConnection`,
+//! several KiB) is boxed so a plain connection's future stays as small as before.
+
+use std::{
+    io,
+    os::fd::{AsRawFd, RawFd},
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures_rustls::server::TlsStream;
+use glommio::net::TcpStream;
+
+/// One client connection: plain TCP or TLS.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    /// Plain HTTP and WebSocket.
+    Plain(TcpStream),
+    /// HTTPS and WSS, after a completed handshake.
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+// === impl Stream ===
+
+impl Stream {
+    /// The TCP socket underneath.
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(s) => s,
+            Self::Tls(s) => s.get_ref().0,
+        }
+    }
+
+    /// Reads some bytes. Over TLS: decrypted bytes, as many as the records received hold.
+    ///
+    /// # Errors
+    /// The socket's error, `TimedOut` past the read timeout, or a TLS protocol error.
+    pub async fn read_some(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.read(buf).await,
+            Self::Tls(s) => s.read(buf).await,
+        }
+    }
+
+    /// Writes all of `buf` to the socket. Over TLS the records are flushed too: rustls may
+    /// hold encrypted bytes back when the socket would block, and nothing else would send them.
+    ///
+    /// # Errors
+    /// The socket's error.
+    pub async fn send(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Self::Plain(s) => s.write_all(buf).await,
+            Self::Tls(s) => {
+                s.write_all(buf).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    /// Sets the socket's read timeout (it bounds a TLS read too: the socket read inside it
+    /// fails with `TimedOut`).
+    ///
+    /// # Errors
+    /// A zero duration.
+    pub fn set_read_timeout(&self, wait: Option<Duration>) -> io::Result<()> {
+        self.tcp()
+            .set_read_timeout(wait)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
+    }
+
+    /// Ends a TLS connection politely: `close_notify`, so a client reading to the end knows
+    /// nothing was cut off. Bounded by `wait`, since a client that stopped reading would
+    /// otherwise hold the connection open. Does nothing for plain TCP (closing the socket says
+    /// it all).
+    pub async fn close_tls(&mut self, wait: Duration) {
+        if let Self::Tls(s) = self {
+            let _ = s.get_ref().0.set_write_timeout(Some(wait));
+            let _ = s.close().await;
+        }
+    }
+}
+
+impl AsRawFd for Stream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.tcp().as_raw_fd()
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_close(cx),
+            Self::Tls(s) => Pin::new(s).poll_close(cx),
+        }
+    }
+}
