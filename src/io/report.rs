@@ -60,7 +60,7 @@ impl IoHandle {
         let flag = |b: bool| f64::from(u8::from(b));
         let pg = self.pg_stats.snapshot();
         let (c, g) = ("counter", "gauge");
-        let rows: [(&str, &str, &str, f64); 17] = [
+        let rows: [(&str, &str, &str, f64); 19] = [
             (
                 "inplay_redis_up",
                 g,
@@ -108,6 +108,18 @@ impl IoHandle {
                 c,
                 "History records dropped on a shard because the I/O thread fell behind.",
                 n(&s.records_dropped),
+            ),
+            (
+                "inplay_io_provider_fetches_total",
+                c,
+                "Provider HTTP requests made by the I/O thread, retries included.",
+                n(&s.fetches),
+            ),
+            (
+                "inplay_io_provider_fetch_errors_total",
+                c,
+                "Provider fetches that got no response (network errors, timeouts, body limit).",
+                n(&s.fetch_errors),
             ),
             (
                 "inplay_polling_leases_held",

@@ -17,8 +17,6 @@ pub(crate) struct PollTask {
     pub last_run: Cell<Option<Timestamp>>,
     pub next_run: Cell<Option<Timestamp>>,
     pub running: Cell<bool>,
-    /// Whether another node holds this task's lease, so this node does not poll it now.
-    pub standby: Cell<bool>,
     /// What the task does now: `polling`, or why it waits: `lease` (another node polls it),
     /// `backup` (a preferred provider serves it), `circuit_open`, `circuit_half_open`,
     /// `quota_exhausted`.
@@ -94,7 +92,6 @@ impl PollTask {
             last_run: Cell::new(None),
             next_run: Cell::new(None),
             running: Cell::new(false),
-            standby: Cell::new(false),
             state: Cell::new("polling"),
             backup_of: std::cell::RefCell::new(None),
             source: Cell::new(source),
@@ -107,7 +104,6 @@ impl PollTask {
     /// Sets what the task does now (see [`PollTask::state`]).
     pub fn set_state(&self, state: &'static str, backup_of: Option<&str>) {
         self.state.set(state);
-        self.standby.set(state == "lease");
         *self.backup_of.borrow_mut() = backup_of.map(str::to_owned);
     }
 
@@ -137,7 +133,7 @@ impl PollTask {
             last_run: self.last_run.get().map(Timestamp::to_iso),
             next_run: self.next_run.get().map(Timestamp::to_iso),
             running: self.running.get(),
-            standby: self.standby.get(),
+            standby: self.state.get() == "lease",
             state: self.state.get(),
             backup_of: self.backup_of.borrow().clone(),
             interval_source: self.source.get(),
