@@ -57,6 +57,7 @@ fn metrics_parse_and_counters_move() {
     for name in [
         "inplay_http_requests_total",
         "inplay_http_request_duration_seconds",
+        "inplay_http_request_duration_quantile_seconds",
         "inplay_http_connections_open",
         "inplay_ws_sessions",
         "inplay_matches",
@@ -78,6 +79,19 @@ fn metrics_parse_and_counters_move() {
         before[r#"inplay_http_request_duration_seconds_bucket{le="+Inf"}"#],
         count
     );
+    assert_latency_consistent(&before);
+    // Per-shard gauges carry a shard label; summed, they are the server's total (the scrape's
+    // own connection is open on one of the shards).
+    for name in ["inplay_http_connections_open", "inplay_ws_sessions"] {
+        let per_shard: Vec<f64> = (0..2)
+            .map(|shard| before[&format!("{name}{{shard=\"{shard}\"}}")])
+            .collect();
+        assert!(per_shard.iter().all(|v| *v >= 0.0), "{name}: {per_shard:?}");
+    }
+    let open: f64 = (0..2)
+        .map(|shard| before[&format!("inplay_http_connections_open{{shard=\"{shard}\"}}")])
+        .sum();
+    assert!(open >= 1.0, "the scrape's connection is open: {open}");
 
     for _ in 0..3 {
         server.get("/health");
@@ -85,4 +99,55 @@ fn metrics_parse_and_counters_move() {
     let (after, _) = parse(&server.get("/metrics").text());
     assert!(after[health] >= before[health] + 3.0);
     assert!(after["inplay_http_request_duration_seconds_count"] > count);
+    assert_latency_consistent(&after);
+}
+
+/// The latency histogram's buckets are cumulative and end at `_count`; the quantiles are
+/// ordered and within the observed range.
+fn assert_latency_consistent(series: &BTreeMap<String, f64>) {
+    let prefix = "inplay_http_request_duration_seconds_bucket{le=\"";
+    let mut buckets: Vec<(f64, f64)> = series
+        .iter()
+        .filter_map(|(k, v)| {
+            let le = k.strip_prefix(prefix)?.strip_suffix("\"}")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap()
+            };
+            Some((le, *v))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // The same bounds as before the HDR histogram, so dashboards keep working.
+    let bounds: Vec<f64> = buckets.iter().map(|b| b.0).collect();
+    assert_eq!(
+        bounds,
+        [
+            0.0001,
+            0.00025,
+            0.0005,
+            0.001,
+            0.0025,
+            0.005,
+            0.01,
+            0.025,
+            0.05,
+            0.1,
+            0.25,
+            1.0,
+            f64::INFINITY
+        ]
+    );
+    assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "{buckets:?}");
+    let count = series["inplay_http_request_duration_seconds_count"];
+    assert_eq!(buckets.last().unwrap().1, count);
+    let q = |q: &str| {
+        series[&format!("inplay_http_request_duration_quantile_seconds{{quantile=\"{q}\"}}")]
+    };
+    let (p50, p90, p99, p999) = (q("0.5"), q("0.9"), q("0.99"), q("0.999"));
+    assert!(
+        0.0 < p50 && p50 <= p90 && p90 <= p99 && p99 <= p999 && p999 <= 60.0,
+        "{p50} {p90} {p99} {p999}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Prometheus metrics: plain per-shard counters (no atomics, no locks on the request path),
 //! merged from every shard when `/metrics` is scraped.
 
+mod latency;
+
 use std::{
     cell::{Cell, RefCell},
     collections::BTreeMap,
@@ -8,19 +10,15 @@ use std::{
     time::Duration,
 };
 
-/// Upper bounds of the request latency histogram, in seconds.
-pub(crate) const LATENCY_BUCKETS: [f64; 12] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
-];
+pub(crate) use latency::LatencyHistogram;
 
 /// One shard's counters.
 #[derive(Debug, Default)]
 pub(crate) struct ShardMetrics {
     /// (route template, status) → requests.
     requests: RefCell<BTreeMap<(&'static str, u16), u64>>,
-    /// Requests per latency bucket (last slot: above every bound).
-    latency: RefCell<[u64; LATENCY_BUCKETS.len() + 1]>,
-    latency_sum: Cell<Duration>,
+    /// Request latencies (HDR, microseconds).
+    latency: RefCell<LatencyHistogram>,
     /// TLS handshakes that failed or timed out (`[tls]` on).
     tls_handshake_failures: Cell<u64>,
 }
@@ -29,8 +27,8 @@ pub(crate) struct ShardMetrics {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MetricsSnapshot {
     pub requests: BTreeMap<(&'static str, u16), u64>,
-    pub latency: Vec<u64>,
-    pub latency_sum: Duration,
+    /// A copy of the shard's latency histogram (merged with the others' at render).
+    pub latency: LatencyHistogram,
     /// Gauges and counters kept elsewhere on the shard.
     pub connections_open: usize,
     pub ws_sessions: usize,
@@ -50,13 +48,7 @@ impl ShardMetrics {
             .borrow_mut()
             .entry((route, status))
             .or_default() += 1;
-        let secs = elapsed.as_secs_f64();
-        let bucket = LATENCY_BUCKETS
-            .iter()
-            .position(|&b| secs <= b)
-            .unwrap_or(LATENCY_BUCKETS.len());
-        self.latency.borrow_mut()[bucket] += 1;
-        self.latency_sum.set(self.latency_sum.get() + elapsed);
+        self.latency.borrow_mut().record(elapsed);
     }
 
     /// Counts one failed TLS handshake.
@@ -69,8 +61,7 @@ impl ShardMetrics {
     pub fn snapshot_into(&self, s: &mut MetricsSnapshot) {
         s.tls_handshake_failures = self.tls_handshake_failures.get();
         s.requests = self.requests.borrow().clone();
-        s.latency = self.latency.borrow().to_vec();
-        s.latency_sum = self.latency_sum.get();
+        s.latency = self.latency.borrow().clone();
     }
 }
 
@@ -86,16 +77,12 @@ type PerShard = (
 pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
     let mut out = String::with_capacity(8 * 1024);
     let mut requests: BTreeMap<(&str, u16), u64> = BTreeMap::new();
-    let mut latency = vec![0u64; LATENCY_BUCKETS.len() + 1];
-    let mut sum = Duration::ZERO;
+    let mut latency = LatencyHistogram::default();
     for s in shards {
         for (k, v) in &s.requests {
             *requests.entry(*k).or_default() += v;
         }
-        for (total, v) in latency.iter_mut().zip(&s.latency) {
-            *total += v;
-        }
-        sum += s.latency_sum;
+        latency.merge(&s.latency);
     }
     // Writing to a String cannot fail.
     let _ = writeln!(
@@ -109,33 +96,7 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             "inplay_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
         );
     }
-    let _ = writeln!(
-        out,
-        "# HELP inplay_http_request_duration_seconds Time from a request's parse to its response."
-    );
-    let _ = writeln!(out, "# TYPE inplay_http_request_duration_seconds histogram");
-    let mut cumulative = 0;
-    for (bound, n) in LATENCY_BUCKETS.iter().zip(&latency) {
-        cumulative += n;
-        let _ = writeln!(
-            out,
-            "inplay_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
-        );
-    }
-    cumulative += latency[LATENCY_BUCKETS.len()];
-    let _ = writeln!(
-        out,
-        "inplay_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
-    );
-    let _ = writeln!(
-        out,
-        "inplay_http_request_duration_seconds_sum {}",
-        sum.as_secs_f64()
-    );
-    let _ = writeln!(
-        out,
-        "inplay_http_request_duration_seconds_count {cumulative}"
-    );
+    latency.write_prometheus(&mut out);
     let gauges: [PerShard; 7] = [
         (
             "inplay_http_connections_open",
