@@ -8,6 +8,7 @@ pub(crate) mod bets;
 mod demo;
 pub(crate) mod history;
 mod hot;
+mod inbox;
 mod io_out;
 mod lists;
 mod msg;
@@ -16,6 +17,7 @@ mod owner;
 mod poll;
 mod routing;
 mod set;
+mod slice;
 
 use std::{
     cell::{Cell, RefCell},
@@ -178,15 +180,7 @@ impl Shard {
             )
             .detach();
         }
-        let me = self.clone();
-        spawn_local(async move {
-            while let Ok(msg) = inbox.recv().await {
-                me.handle(msg);
-                // Let requests run between batches: a batch is at most routing::APPLY_CHUNK items.
-                futures_lite::future::yield_now().await;
-            }
-        })
-        .detach();
+        spawn_local(self.clone().inbox_loop(inbox)).detach();
         spawn_local(self.clone().evict_loop()).detach();
         spawn_local(self.io_out.clone().run_sender()).detach();
         self.open_bet_journal().await;
@@ -265,32 +259,6 @@ impl Shard {
     /// Whether the shard is shutting down.
     pub fn draining(&self) -> bool {
         self.draining.get()
-    }
-
-    fn handle(self: &Rc<Self>, msg: ShardMsg) {
-        match msg {
-            ShardMsg::RecordBet(bet, reply) => {
-                let me = self.clone();
-                spawn_local(async move {
-                    let _ = reply.send(me.record_bet(bet).await);
-                })
-                .detach();
-            }
-            ShardMsg::Observations(batch) => self.apply(&batch),
-            ShardMsg::Replicate(batch) => {
-                let mut view = self.view.borrow_mut();
-                for r in batch {
-                    match r {
-                        Replica::Upsert(render) => view.upsert(&render),
-                        Replica::Remove(id) => view.remove(&id),
-                    }
-                }
-            }
-            ShardMsg::Events(events) => self.hub.publish(&events),
-            ShardMsg::Query(q, reply) => {
-                let _ = reply.send(self.answer(q));
-            }
-        }
     }
 
     /// Answers a query from this shard's own state.

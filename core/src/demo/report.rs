@@ -5,6 +5,8 @@
 //! sometimes a spread or total line half a point off the other book's. Every quirk is a hash of
 //! (provider, fixture, time bucket), so two polls in the same bucket say the same thing.
 
+use std::ops::Range;
+
 use super::{
     catalog::LeagueDef,
     markets::{self, Fair, Sel},
@@ -33,11 +35,12 @@ const HALT_RATE: f64 = 0.015;
 const PULL_BUCKET_MS: i64 = 10_000;
 const PULL_RATE: f64 = 0.01;
 
-/// One provider's report on one league (see [`World::poll`]).
+/// One provider's report on the fixtures of `slots` of one league (see [`World::poll_slots`]).
 pub(super) fn poll(
     world: &World,
     p: &ProviderProfile,
     league: &LeagueDef,
+    slots: Range<usize>,
     now: Timestamp,
 ) -> Vec<Observation> {
     let Some(league) = world.own_league(league) else {
@@ -51,8 +54,8 @@ pub(super) fn poll(
         observed_at: Timestamp(seen_at),
     };
     // Per fixture: a score and three markets, up to nine settlements once finished.
-    let mut out = Vec::with_capacity(world.slots * 7);
-    for slot in 0..world.slots {
+    let mut out = Vec::with_capacity(slots.len() * 7);
+    for slot in slots {
         for &k in world.visible(league, slot, seen_at).ks() {
             if let Some(fx) = world.fixture(league, slot, k) {
                 reporter.report(&fx, &mut out);

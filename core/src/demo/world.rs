@@ -9,6 +9,8 @@
 //! [`World`] holds only what `new` precomputed (phases, team ratings, pairing constants) and
 //! is immutable: every shard can poll it concurrently without coordination.
 
+use std::ops::Range;
+
 use super::{
     catalog::{leagues, LeagueDef},
     profile::{self, PollOutcome, ProviderProfile},
@@ -126,7 +128,26 @@ impl World {
         league: &LeagueDef,
         now: Timestamp,
     ) -> Vec<Observation> {
-        report::poll(self, provider, league, now)
+        self.poll_slots(provider, league, 0..self.slots, now)
+    }
+
+    /// Slots per league: [`World::poll_slots`] takes ranges of `0..slots()`.
+    pub fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// The part of [`World::poll`] about the fixtures of `slots` (clamped to `0..slots()`).
+    /// Polls of consecutive ranges at the same `now`, concatenated, are exactly `poll`, so a
+    /// caller can build a big report in pieces and do other work in between.
+    pub fn poll_slots(
+        &self,
+        provider: &ProviderProfile,
+        league: &LeagueDef,
+        slots: Range<usize>,
+        now: Timestamp,
+    ) -> Vec<Observation> {
+        let slots = slots.start.min(self.slots)..slots.end.min(self.slots);
+        report::poll(self, provider, league, slots, now)
     }
 
     /// Whether a poll at `now` fails upstream, and how long the simulated call takes.

@@ -273,3 +273,27 @@ proptest! {
         let _ = w.visible_matches(Timestamp(now));
     }
 }
+
+#[test]
+fn a_poll_in_slot_ranges_is_the_whole_poll() {
+    let w = world();
+    let uneven = [0..7, 7..40, 40..41, 41..w.slots() + 5];
+    for now in instants().take(4) {
+        for p in w.providers() {
+            for league in w.leagues() {
+                let whole = w.poll(p, league, now);
+                let pieces: Vec<Observation> = uneven
+                    .iter()
+                    .flat_map(|r| w.poll_slots(p, league, r.clone(), now))
+                    .collect();
+                assert_eq!(pieces, whole, "{} {}", p.id.as_str(), league.league);
+            }
+        }
+    }
+    let league = &w.leagues()[0];
+    let p = &w.providers()[0];
+    let now = instants().next().unwrap();
+    assert!(w
+        .poll_slots(p, league, w.slots()..w.slots() + 3, now)
+        .is_empty());
+}
