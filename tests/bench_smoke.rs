@@ -1,10 +1,20 @@
-//! The WebSocket fan-out generator (`bench/fanout`, issues 6 and 10) against the real server and
-//! a throwaway Redis: a few seconds with a small load, asserting only that it produced numbers
-//! and that everything published arrived once, in order — not how fast.
+//! The bundled benchmarks, run for a few seconds with a small load, asserting only that they
+//! produce numbers, not how fast (issue 10):
+//! - the WebSocket fan-out generator (`bench/fanout`, issue 6) against the real server and a
+//!   throwaway Redis, also checking that everything published arrived once, in order;
+//! - `bench/wrk.sh` against the debug server this test suite built.
+//!
+//! `bench/autocannon.sh` is not run here: it needs Node.js and an `npm install` of autocannon
+//! from the network (minutes on a fresh machine, and a registry outage fails the suite).
 
 mod common;
 
-use std::time::Duration;
+use std::{
+    io::Read,
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
 
 use common::{redis::Redis, TestServer};
 use inplay_fanout::{Config, Endpoint, Report};
@@ -106,4 +116,107 @@ fn fanout_generator_reports_nothing_delivered_without_a_subscribed_server() {
     assert_eq!(r.redis_receivers_min, Some(0));
     assert!(!r.ok && r.delivered == 0, "{}", r.json());
     assert_eq!((r.lost, r.undelivered, r.subscribers_behind), (0, 25, 5));
+}
+
+/// Whether `tool` is on the PATH.
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `cmd` for at most `limit`; its stdout and stderr, or why it failed. On timeout it is
+/// sent SIGTERM first (bench scripts stop their server on it), then SIGKILL.
+fn run_bounded(mut cmd: Command, limit: Duration) -> Result<(String, String), String> {
+    let out = std::env::temp_dir().join(format!("inplay-bench-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let (stdout_path, stderr_path) = (out.join("stdout"), out.join("stderr"));
+    let file = |p: &PathBuf| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut child = cmd
+        .stdout(file(&stdout_path)?)
+        .stderr(file(&stderr_path)?)
+        .spawn()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let grace = Instant::now() + Duration::from_secs(15);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < grace {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let read = |p: &PathBuf| {
+        let mut text = String::new();
+        let _ = std::fs::File::open(p).and_then(|mut f| f.read_to_string(&mut text));
+        text
+    };
+    let (stdout, stderr) = (read(&stdout_path), read(&stderr_path));
+    let _ = std::fs::remove_dir_all(&out);
+    match status {
+        Some(s) if s.success() => Ok((stdout, stderr)),
+        Some(s) => Err(format!("{s}\n--- stdout\n{stdout}\n--- stderr\n{stderr}")),
+        None => Err(format!(
+            "no result within {limit:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        )),
+    }
+}
+
+/// The requests per second of an endpoint's row in wrk.sh's table.
+fn rps(table: &str, endpoint: &str) -> Option<f64> {
+    let row = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(endpoint))?;
+    row.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn wrk_script_reports_numbers_for_both_endpoints() {
+    if !have("wrk") && !have("apt-get") {
+        // scripts/deps.sh (run by scripts/test.sh and CI) installs wrk on Debian and Ubuntu.
+        eprintln!("skipped: wrk is not installed and there is no apt-get to install it with");
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = std::env::temp_dir().join(format!("inplay-wrk-smoke-{}", std::process::id()));
+    let lock = scratch.join("bench.lock");
+    let mut cmd = Command::new("bash");
+    cmd.arg(root.join("bench/wrk.sh"))
+        .args(["1", "4", "1"]) // 1 s, 4 connections, 1 shard
+        .current_dir(&root)
+        // The debug server this suite built: no release build inside a test.
+        .env("BENCH_BIN", env!("CARGO_BIN_EXE_inplay"))
+        .env("WARMUP", "0")
+        // Its own lock: a benchmark someone runs on this machine must not hold the test up for
+        // the 15 minutes wrk.sh would wait for /tmp/bench.lock.
+        .env("LOCK", &lock)
+        .env("OUT", scratch.join("out"));
+    let result = run_bounded(cmd, Duration::from_secs(90));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (table, log) = result.unwrap_or_else(|e| panic!("bench/wrk.sh failed: {e}"));
+    assert!(
+        table.contains("INPLAY_RATE_LIMIT_ENABLED=false"),
+        "says rate limiting is off:\n{table}"
+    );
+    for endpoint in ["scores", "markets"] {
+        let rps = rps(&table, endpoint);
+        assert!(
+            rps.is_some_and(|r| r > 0.0),
+            "{endpoint}: req/s {rps:?} in\n{table}\n--- stderr\n{log}"
+        );
+    }
+    assert!(table.contains("peak RSS (VmHWM) of inplay: "), "{table}");
+    eprintln!("{table}");
 }
