@@ -5,8 +5,9 @@
 
 With no other load, every request should take well under a millisecond; a server whose event
 loop is blocked (a long synchronous task on its only core) shows up as runs of slow requests. The
-script prints p50/p99/max, then every request slower than THRESHOLD_MS with its time since the
-start, and how the slow ones fall within the second (a periodic task stands out as one bucket).
+script prints p50/p99/max, p99.9 and how many requests took over 0.5, 1, 2, 5 and 10 ms, then
+every request slower than THRESHOLD_MS with its time since the start, and how the slow ones fall
+within the second (a periodic task stands out as one bucket).
 Run it pinned to another cpu than the server, e.g. `taskset -c 0 bench/stall-probe.py ...`.
 """
 import http.client
@@ -38,6 +39,9 @@ def main() -> int:
     bad = sum(1 for s in samples if not 200 <= s[2] < 300)
     print(f"{n} requests in {seconds:.0f} s ({n / seconds:.0f}/s), non-2xx {bad}: "
           f"p50 {lat[n // 2]:.2f} ms  p99 {lat[min(n - 1, n * 99 // 100)]:.2f} ms  max {lat[-1]:.2f} ms")
+    p999 = lat[min(n - 1, n * 999 // 1000)]
+    over = "  ".join(f">{t:g} ms: {sum(1 for x in lat if x > t)}" for t in (0.5, 1, 2, 5, 10))
+    print(f"p99.9 {p999:.2f} ms; requests {over}")
     slow = [s for s in samples if s[1] > threshold]
     print(f"{len(slow)} requests slower than {threshold:g} ms, total {sum(s[1] for s in slow):.0f} ms")
     for t, ms, _ in slow[:60]:
