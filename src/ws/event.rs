@@ -23,6 +23,8 @@ pub(crate) struct Event {
     pub market: bool,
     /// The text frame (cheap to clone: shared bytes).
     pub frame: Utf8Bytes,
+    /// When the change was serialised (for the publish-to-send lag metric).
+    pub born: std::time::Instant,
 }
 
 #[derive(Serialize)]
@@ -97,6 +99,7 @@ pub(crate) fn events(
             league: render.league.as_str().into(),
             market,
             frame: Utf8Bytes::from(frame),
+            born: std::time::Instant::now(),
         });
     }
     out

@@ -1,0 +1,292 @@
+//! A session's outgoing frames, shared by the hub (which offers change frames) and the session
+//! (which writes them and its own replies).
+//!
+//! # Design
+//!
+//! The expensive part of fan-out is one `send` per subscriber per change, so nothing else may
+//! cost much per frame. A change reaches a session as the same pre-framed bytes every session
+//! gets ([`bytes::Bytes`], shared). On a plain TCP connection with nothing queued, the hub writes
+//! them to the socket at once (a non-blocking `send`): no task wake-up, no copy, no allocation.
+//! Only what the socket does not take (a full send buffer: a slow client) is queued, and the
+//! session's task is woken to write it when the socket drains. Over TLS every frame is queued,
+//! since only the session holds the TLS state.
+//!
+//! While the session answers a client message ([`Outbox::hold`]), frames queue instead, so its
+//! replies (a snapshot) go out before the changes that follow them. Whether a change goes out at
+//! all is decided when it is written ([`SeqFilter`]): a change its snapshot or recovery already
+//! covered is skipped.
+//!
+//! The queue is bounded in frames and bytes; a change that does not fit is refused
+//! ([`Offer::Overflow`]) and the hub applies `websocket.slow_consumer`. The queue allocates only
+//! while frames wait, so an idle session costs a few words here.
+
+use std::{
+    cell::{Cell, RefCell},
+    collections::VecDeque,
+    io,
+    os::fd::RawFd,
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
+
+use bytes::Bytes;
+use futures_lite::AsyncWrite;
+use inplay_core::MatchId;
+
+use super::queue::SeqFilter;
+use crate::http::Stream;
+
+/// A queued frame: the bytes, and for a change, which one (checked against the filter when it
+/// is written; `None` for the session's own replies and for changes already admitted).
+#[derive(Debug)]
+struct Item {
+    frame: Bytes,
+    change: Option<(MatchId, u64)>,
+}
+
+/// What became of an offered change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offer {
+    /// Written, queued, or not needed (filtered, session gone, coalescing).
+    Taken,
+    /// The queue is full: the session is a slow consumer.
+    Overflow,
+}
+
+/// One session's outgoing frames. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    /// The socket, for the hub's direct writes: plain TCP only, and `None` once the session ended
+    /// (the descriptor may then be reused by another connection).
+    fd: Cell<Option<RawFd>>,
+    items: RefCell<VecDeque<Item>>,
+    /// Bytes of the front frame already written.
+    offset: Cell<usize>,
+    /// Bytes queued.
+    bytes: Cell<usize>,
+    max_frames: usize,
+    max_bytes: usize,
+    held: Cell<bool>,
+    overflowed: Cell<bool>,
+    closed: Cell<bool>,
+    failed: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+    /// Per match, the last change sent.
+    pub filter: RefCell<SeqFilter>,
+}
+
+impl Outbox {
+    /// The outbox of a session on `stream`, queueing at most `max_frames` frames and
+    /// `max_bytes` bytes (a lone frame always fits an empty queue).
+    pub fn new(stream: &Stream, max_frames: usize, max_bytes: usize) -> Self {
+        let fd = match stream {
+            Stream::Plain(tcp) => Some(std::os::fd::AsRawFd::as_raw_fd(tcp)),
+            Stream::Tls(_) => None,
+        };
+        Self {
+            fd: Cell::new(fd),
+            items: RefCell::default(),
+            offset: Cell::new(0),
+            bytes: Cell::new(0),
+            max_frames: max_frames.max(1),
+            max_bytes,
+            held: Cell::new(false),
+            overflowed: Cell::new(false),
+            closed: Cell::new(false),
+            failed: Cell::new(false),
+            waker: RefCell::default(),
+            filter: RefCell::default(),
+        }
+    }
+
+    /// Offers change `seq` of `id` as the pre-framed `frame`.
+    pub fn offer(&self, frame: &Bytes, id: &MatchId, seq: u64) -> Offer {
+        if self.closed.get() || self.failed.get() || self.overflowed.get() {
+            return Offer::Taken; // ending, or coalescing: the session resyncs to the latest state
+        }
+        let idle = self.items.borrow().is_empty() && !self.held.get();
+        if let (true, Some(fd)) = (idle, self.fd.get()) {
+            if !self.filter.borrow_mut().admit(id, seq) {
+                return Offer::Taken;
+            }
+            match send(fd, frame) {
+                Ok(n) if n == frame.len() => {}
+                Ok(n) => self.enqueue(frame.clone(), None, n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.enqueue(frame.clone(), None, 0)
+                }
+                Err(_) => {
+                    self.failed.set(true);
+                    self.wake();
+                }
+            }
+            return Offer::Taken;
+        }
+        let queued = self.bytes.get();
+        let full = self.items.borrow().len() >= self.max_frames
+            || (queued > 0 && queued + frame.len() > self.max_bytes);
+        if full {
+            return Offer::Overflow;
+        }
+        self.enqueue(frame.clone(), Some((id.clone(), seq)), 0);
+        Offer::Taken
+    }
+
+    fn enqueue(&self, frame: Bytes, change: Option<(MatchId, u64)>, written: usize) {
+        let mut items = self.items.borrow_mut();
+        if items.is_empty() {
+            self.offset.set(written);
+        }
+        self.bytes.set(self.bytes.get() + frame.len());
+        items.push_back(Item { frame, change });
+        drop(items);
+        self.wake();
+    }
+
+    /// Queues one of the session's own frames (a reply, a ping) after everything queued.
+    pub fn push(&self, frame: Bytes) {
+        self.enqueue(frame, None, 0);
+    }
+
+    /// Queues the session's replies ahead of every change queued (but after a frame half
+    /// written), so a snapshot precedes the changes that follow it.
+    pub fn push_front(&self, frames: impl DoubleEndedIterator<Item = Bytes>) {
+        let mut items = self.items.borrow_mut();
+        let at = usize::from(!items.is_empty() && self.offset.get() > 0);
+        let mut added = 0;
+        for frame in frames.rev() {
+            added += frame.len();
+            items.insert(
+                at,
+                Item {
+                    frame,
+                    change: None,
+                },
+            );
+        }
+        self.bytes.set(self.bytes.get() + added);
+    }
+
+    /// While held, every change queues (the session is answering a client message).
+    pub fn hold(&self, held: bool) {
+        self.held.set(held);
+    }
+
+    /// Marks a coalescing overflow: nothing more is taken until [`Outbox::discard`].
+    pub fn set_overflowed(&self) {
+        self.overflowed.set(true);
+        self.wake();
+    }
+
+    /// Whether a coalescing overflow waits for the session's resync.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.get()
+    }
+
+    /// Stops taking changes (slow consumer under `"disconnect"`, or the shard draining); returns
+    /// whether it was open.
+    pub fn close(&self) -> bool {
+        let was_open = !self.closed.replace(true);
+        self.wake();
+        was_open
+    }
+
+    /// Whether [`Outbox::close`] was called.
+    pub fn closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Whether a direct write failed (the connection is gone).
+    pub fn failed(&self) -> bool {
+        self.failed.get()
+    }
+
+    /// Frames queued now.
+    pub fn queued(&self) -> usize {
+        self.items.borrow().len()
+    }
+
+    /// Drops everything queued but a half-written frame (which must finish, or the stream would
+    /// be corrupt) and clears the overflow.
+    pub fn discard(&self) {
+        let mut items = self.items.borrow_mut();
+        let keep = usize::from(!items.is_empty() && self.offset.get() > 0);
+        items.truncate(keep);
+        self.bytes.set(items.iter().map(|i| i.frame.len()).sum());
+        self.overflowed.set(false);
+    }
+
+    /// The session ended: no more writes to its descriptor, nothing kept.
+    pub fn end(&self) {
+        self.fd.set(None);
+        self.closed.set(true);
+        self.items.borrow_mut().clear();
+        self.bytes.set(0);
+        self.waker.borrow_mut().take();
+    }
+
+    /// Registers the session task to be woken when frames are queued.
+    pub fn register(&self, waker: &Waker) {
+        let mut slot = self.waker.borrow_mut();
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    /// Writes queued frames to `stream` until none is left (`Ready(Ok)`), the socket is full
+    /// (`Pending`, woken when it drains) or fails.
+    pub fn poll_write(&self, cx: &mut Context<'_>, stream: &mut Stream) -> Poll<io::Result<()>> {
+        loop {
+            let (frame, offset) = {
+                let mut items = self.items.borrow_mut();
+                let Some(front) = items.front_mut() else {
+                    break;
+                };
+                let offset = self.offset.get();
+                if offset == 0 {
+                    if let Some((id, seq)) = front.change.take() {
+                        if !self.filter.borrow_mut().admit(&id, seq) {
+                            let skipped = items.pop_front().map_or(0, |i| i.frame.len());
+                            self.bytes.set(self.bytes.get() - skipped);
+                            continue;
+                        }
+                    }
+                }
+                (front.frame.clone(), offset)
+            };
+            match Pin::new(&mut *stream).poll_write(cx, &frame[offset..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) if offset + n < frame.len() => self.offset.set(offset + n),
+                Poll::Ready(Ok(_)) => {
+                    self.offset.set(0);
+                    self.items.borrow_mut().pop_front();
+                    self.bytes.set(self.bytes.get() - frame.len());
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Pin::new(stream).poll_flush(cx)
+    }
+}
+
+/// One non-blocking `send` of `buf` on `fd` (no SIGPIPE on a closed connection).
+fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for `buf.len()` bytes; `fd` is an open socket of a live session
+    // (the outbox forgets it before the session's stream is dropped).
+    let n = unsafe {
+        libc::send(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
