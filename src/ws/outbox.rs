@@ -67,6 +67,8 @@ pub(crate) struct Outbox {
     max_frames: usize,
     max_bytes: usize,
     held: Cell<bool>,
+    /// While held: how many frames were queued when the hold began (replies go after them).
+    mark: Cell<usize>,
     overflowed: Cell<bool>,
     closed: Cell<bool>,
     failed: Cell<bool>,
@@ -91,6 +93,7 @@ impl Outbox {
             max_frames: max_frames.max(1),
             max_bytes,
             held: Cell::new(false),
+            mark: Cell::new(0),
             overflowed: Cell::new(false),
             closed: Cell::new(false),
             failed: Cell::new(false),
@@ -149,10 +152,29 @@ impl Outbox {
     }
 
     /// Queues the session's replies ahead of every change queued (but after a frame half
-    /// written), so a snapshot precedes the changes that follow it.
+    /// written): after a resync, the latest state goes first.
     pub fn push_front(&self, frames: impl DoubleEndedIterator<Item = Bytes>) {
+        let at = usize::from(!self.items.borrow().is_empty() && self.offset.get() > 0);
+        self.insert(at, frames);
+    }
+
+    /// Until [`Outbox::release`], every change queues: the session is answering a client
+    /// message, and its replies must precede the changes that follow them.
+    pub fn hold(&self) {
+        self.held.set(true);
+        self.mark.set(self.items.borrow().len());
+    }
+
+    /// Ends a hold: `replies` go after what was queued before it (nothing of that was written
+    /// meanwhile) and before the changes queued during it (a snapshot before its changes).
+    pub fn release(&self, replies: impl DoubleEndedIterator<Item = Bytes>) {
+        self.held.set(false);
+        self.insert(self.mark.get(), replies);
+    }
+
+    fn insert(&self, at: usize, frames: impl DoubleEndedIterator<Item = Bytes>) {
         let mut items = self.items.borrow_mut();
-        let at = usize::from(!items.is_empty() && self.offset.get() > 0);
+        let at = at.min(items.len());
         let mut added = 0;
         for frame in frames.rev() {
             added += frame.len();
@@ -165,11 +187,6 @@ impl Outbox {
             );
         }
         self.bytes.set(self.bytes.get() + added);
-    }
-
-    /// While held, every change queues (the session is answering a client message).
-    pub fn hold(&self, held: bool) {
-        self.held.set(held);
     }
 
     /// Marks a coalescing overflow: nothing more is taken until [`Outbox::discard`].

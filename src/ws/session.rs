@@ -254,10 +254,9 @@ async fn decode_all(
             Message::Text(msg) => match check_depth(msg.as_bytes(), config.max_json_depth) {
                 Ok(()) => {
                     // Changes queue while the handler works, so its replies go first.
-                    out.hold(true);
+                    out.hold();
                     handler.on_text(&msg, replies).await;
-                    out.hold(false);
-                    out.push_front(replies.drain(..).map(text));
+                    out.release(replies.drain(..).map(text));
                 }
                 Err(too_deep) => out.push(text(error_frame(&too_deep.to_string()))),
             },
