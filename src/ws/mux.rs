@@ -170,9 +170,9 @@ impl Mux {
     fn snapshot(&mut self, id: &MatchId, recovered: Option<bool>, replies: &mut Vec<Utf8Bytes>) {
         let (frame, seq) = snapshot(&self.shard.view.borrow(), id, recovered);
         replies.push(frame);
-        if let Some(seq) = seq {
-            self.out.filter.borrow_mut().advance(id, seq);
-        }
+        // Tracked even when unknown yet (seq 0): a change reaching this session by two
+        // subscriptions (the match and its sport) then goes out once.
+        self.out.filter.borrow_mut().advance(id, seq.unwrap_or(0));
     }
 
     fn unsubscribe_sport(&mut self, topic: SportTopic, replies: &mut Vec<Utf8Bytes>) {
@@ -229,5 +229,11 @@ impl Handler for Mux {
             self.shard.hub.leave(&topic, id);
             self.permit.unsubscribe();
         }
+    }
+}
+
+impl Drop for Mux {
+    fn drop(&mut self) {
+        self.leave();
     }
 }

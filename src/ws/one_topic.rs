@@ -70,3 +70,9 @@ impl Handler for OneTopic {
         self.shard.hub.leave(&self.topic, self.id);
     }
 }
+
+impl Drop for OneTopic {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}

@@ -16,17 +16,20 @@ pub(crate) enum SlowConsumer {
 }
 
 /// Per match, the last seq a session sent: a change its snapshot (or recovery) already covered
-/// is skipped, and none after it.
+/// is skipped, and none after it. Only matches the session was told about ([`SeqFilter::advance`])
+/// are tracked; a `/live` session that never resynced keeps an empty map and pays nothing per
+/// frame.
 #[derive(Debug, Default)]
 pub(crate) struct SeqFilter {
     sent: HashMap<MatchId, u64>,
 }
 
 impl SeqFilter {
-    /// Whether change `seq` of `id` goes out (and remembers it if so).
+    /// Whether change `seq` of `id` goes out (and remembers it if the match is tracked).
     pub fn admit(&mut self, id: &MatchId, seq: u64) -> bool {
-        if seq == 0 {
-            return true; // external publishes carry no seq
+        // External publishes carry no seq; untracked matches have nothing to skip.
+        if seq == 0 || self.sent.is_empty() {
+            return true;
         }
         match self.sent.get_mut(id) {
             Some(last) if seq <= *last => false,
@@ -34,10 +37,7 @@ impl SeqFilter {
                 *last = seq;
                 true
             }
-            None => {
-                self.sent.insert(id.clone(), seq);
-                true
-            }
+            None => true,
         }
     }
 
@@ -69,6 +69,9 @@ mod tests {
         assert!(admit(&mut f, "m", 6) && !admit(&mut f, "m", 6));
         assert!(admit(&mut f, "other", 1) && admit(&mut f, "m", 0));
         f.forget(&MatchId::new("m"));
-        assert!(admit(&mut f, "m", 1));
+        assert!(
+            admit(&mut f, "m", 1) && admit(&mut f, "m", 1),
+            "untracked: not filtered"
+        );
     }
 }

@@ -69,7 +69,7 @@ pub(crate) trait Handler {
     /// The session fell behind and its queue was dropped (`slow_consumer = "coalesce"`): the
     /// latest state of what it follows, after a `resync` message.
     fn resync(&mut self, replies: &mut Vec<Utf8Bytes>);
-    /// The session ended: leave the hub.
+    /// The session ended: leave the hub (idempotent; handlers also leave when dropped).
     fn leave(&mut self);
 }
 
@@ -123,6 +123,9 @@ pub(crate) async fn run(
         pending: Vec::new(),
         decoder: Decoder::new(config.max_message_bytes),
     };
+    // Declared after `conn`, so dropped before it even if this future is dropped unfinished:
+    // the hub must never write to the descriptor once it is closed (and perhaps reused).
+    let _end = EndOnDrop(&out);
     let close = converse(&mut conn, &mut handler, &out, config, expires_at, &draining).await;
     handler.leave();
     if let Some((code, reason)) = close {
@@ -134,8 +137,15 @@ pub(crate) async fn run(
         })
         .await;
     }
-    // Before the stream (and its descriptor) goes: the hub must not write to a reused fd.
-    out.end();
+}
+
+/// Ends an outbox when dropped.
+struct EndOnDrop<'a>(&'a Outbox);
+
+impl Drop for EndOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.end();
+    }
 }
 
 /// The session's loop: returns the close frame to end with, if any.
