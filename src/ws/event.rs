@@ -87,11 +87,14 @@ pub(crate) fn events(
                 )
             }
         };
-        let frame = format!(
+        let mut frame = format!(
             r#"{{"type":"{kind_name}","matchId":{},"seq":{seq},"epoch":"{}","data":{data},"timestamp":"{timestamp}"}}"#,
             serde_json::Value::from(id),
             render.epoch,
         );
+        // The recovery history holds these bytes for seconds: not the spare capacity `format!`
+        // grew into (up to as much again).
+        frame.shrink_to_fit();
         out.push(Event {
             match_id: state.info().id.clone(),
             seq: *seq,
