@@ -16,8 +16,9 @@
 //! all is decided when it is written ([`SeqFilter`]): a change its snapshot or recovery already
 //! covered is skipped.
 //!
-//! The queue is bounded in frames and bytes; a change that does not fit is refused
-//! ([`Offer::Overflow`]) and the hub applies `websocket.slow_consumer`. The queue allocates only
+//! The queue is bounded in frames and bytes of changes; a change that does not fit is refused
+//! ([`Offer::Overflow`]) and the hub applies `websocket.slow_consumer`. The session's own frames
+//! (replies, the snapshots after a resync) are bounded by what it subscribed to, not counted. The queue allocates only
 //! while frames wait, so an idle session costs a few words here.
 
 use std::{
@@ -42,6 +43,10 @@ use crate::http::Stream;
 struct Item {
     frame: Bytes,
     change: Option<(MatchId, u64)>,
+    /// A change the hub offered: counts against the bounds. The session's own frames (replies,
+    /// snapshots after a resync, pings) do not, or a resync bigger than the queue would
+    /// overflow it again at once.
+    counted: bool,
 }
 
 /// What became of an offered change.
@@ -62,7 +67,8 @@ pub(crate) struct Outbox {
     items: RefCell<VecDeque<Item>>,
     /// Bytes of the front frame already written.
     offset: Cell<usize>,
-    /// Bytes queued.
+    /// Changes queued, and their bytes (the session's own frames are not counted).
+    frames: Cell<usize>,
     bytes: Cell<usize>,
     max_frames: usize,
     max_bytes: usize,
@@ -89,6 +95,7 @@ impl Outbox {
             fd: Cell::new(fd),
             items: RefCell::default(),
             offset: Cell::new(0),
+            frames: Cell::new(0),
             bytes: Cell::new(0),
             max_frames: max_frames.max(1),
             max_bytes,
@@ -114,9 +121,9 @@ impl Outbox {
             }
             match send(fd, frame) {
                 Ok(n) if n == frame.len() => {}
-                Ok(n) => self.enqueue(frame.clone(), None, n),
+                Ok(n) => self.enqueue(frame.clone(), None, true, n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.enqueue(frame.clone(), None, 0)
+                    self.enqueue(frame.clone(), None, true, 0)
                 }
                 Err(_) => {
                     self.failed.set(true);
@@ -126,29 +133,49 @@ impl Outbox {
             return Offer::Taken;
         }
         let queued = self.bytes.get();
-        let full = self.items.borrow().len() >= self.max_frames
+        let full = self.frames.get() >= self.max_frames
             || (queued > 0 && queued + frame.len() > self.max_bytes);
         if full {
             return Offer::Overflow;
         }
-        self.enqueue(frame.clone(), Some((id.clone(), seq)), 0);
+        self.enqueue(frame.clone(), Some((id.clone(), seq)), true, 0);
         Offer::Taken
     }
 
-    fn enqueue(&self, frame: Bytes, change: Option<(MatchId, u64)>, written: usize) {
+    fn enqueue(&self, frame: Bytes, change: Option<(MatchId, u64)>, counted: bool, written: usize) {
         let mut items = self.items.borrow_mut();
         if items.is_empty() {
             self.offset.set(written);
         }
-        self.bytes.set(self.bytes.get() + frame.len());
-        items.push_back(Item { frame, change });
+        let item = Item {
+            frame,
+            change,
+            counted,
+        };
+        self.count(&item, true);
+        items.push_back(item);
         drop(items);
         self.wake();
     }
 
+    /// Counts an item in (or out of) the bounds.
+    fn count(&self, item: &Item, added: bool) {
+        if !item.counted {
+            return;
+        }
+        let (frames, bytes) = (self.frames.get(), self.bytes.get());
+        if added {
+            self.frames.set(frames + 1);
+            self.bytes.set(bytes + item.frame.len());
+        } else {
+            self.frames.set(frames.saturating_sub(1));
+            self.bytes.set(bytes.saturating_sub(item.frame.len()));
+        }
+    }
+
     /// Queues one of the session's own frames (a reply, a ping) after everything queued.
     pub fn push(&self, frame: Bytes) {
-        self.enqueue(frame, None, 0);
+        self.enqueue(frame, None, false, 0);
     }
 
     /// Queues the session's replies ahead of every change queued (but after a frame half
@@ -175,18 +202,14 @@ impl Outbox {
     fn insert(&self, at: usize, frames: impl DoubleEndedIterator<Item = Bytes>) {
         let mut items = self.items.borrow_mut();
         let at = at.min(items.len());
-        let mut added = 0;
         for frame in frames.rev() {
-            added += frame.len();
-            items.insert(
-                at,
-                Item {
-                    frame,
-                    change: None,
-                },
-            );
+            let item = Item {
+                frame,
+                change: None,
+                counted: false,
+            };
+            items.insert(at, item);
         }
-        self.bytes.set(self.bytes.get() + added);
     }
 
     /// Marks a coalescing overflow: nothing more is taken until [`Outbox::discard`].
@@ -218,7 +241,7 @@ impl Outbox {
         self.failed.get()
     }
 
-    /// Frames queued now.
+    /// Frames queued now (changes and the session's own).
     pub fn queued(&self) -> usize {
         self.items.borrow().len()
     }
@@ -229,7 +252,9 @@ impl Outbox {
         let mut items = self.items.borrow_mut();
         let keep = usize::from(!items.is_empty() && self.offset.get() > 0);
         items.truncate(keep);
-        self.bytes.set(items.iter().map(|i| i.frame.len()).sum());
+        let kept = items.iter().filter(|i| i.counted);
+        self.frames.set(kept.clone().count());
+        self.bytes.set(kept.map(|i| i.frame.len()).sum());
         self.overflowed.set(false);
     }
 
@@ -238,6 +263,7 @@ impl Outbox {
         self.fd.set(None);
         self.closed.set(true);
         self.items.borrow_mut().clear();
+        self.frames.set(0);
         self.bytes.set(0);
         self.waker.borrow_mut().take();
     }
@@ -269,8 +295,9 @@ impl Outbox {
                 if offset == 0 {
                     if let Some((id, seq)) = front.change.take() {
                         if !self.filter.borrow_mut().admit(&id, seq) {
-                            let skipped = items.pop_front().map_or(0, |i| i.frame.len());
-                            self.bytes.set(self.bytes.get() - skipped);
+                            if let Some(skipped) = items.pop_front() {
+                                self.count(&skipped, false);
+                            }
                             continue;
                         }
                     }
@@ -282,8 +309,9 @@ impl Outbox {
                 Poll::Ready(Ok(n)) if offset + n < frame.len() => self.offset.set(offset + n),
                 Poll::Ready(Ok(_)) => {
                     self.offset.set(0);
-                    self.items.borrow_mut().pop_front();
-                    self.bytes.set(self.bytes.get() - frame.len());
+                    if let Some(sent) = self.items.borrow_mut().pop_front() {
+                        self.count(&sent, false);
+                    }
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
@@ -307,3 +335,7 @@ fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     };
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
+
+#[cfg(test)]
+#[path = "outbox_tests.rs"]
+mod tests;
