@@ -177,3 +177,39 @@ fn fragments_control_frames_and_a_client_close_are_answered() {
     assert_eq!(ws.close_code(), Some(4000));
     assert!(ws.next().is_none());
 }
+
+#[test]
+fn a_client_that_pings_and_never_reads_cannot_grow_the_servers_queue() {
+    let server = TestServer::start(&[
+        ("INPLAY_DEMO_ENABLED", "false"),
+        ("INPLAY_WEBSOCKET_SEND_QUEUE_BYTES", "65536"),
+    ]);
+    let mut ws = Raw::open(&server, "/live/m-1");
+    ws.tcp
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    // 100,000 pings of 125 bytes (12.9 MB), never reading a pong: far more than the kernel's
+    // socket buffers hold, so without a bound the server would queue tens of thousands.
+    let ping = frame(0x89, &[b'p'; 125], false);
+    let batch: Vec<u8> = ping
+        .iter()
+        .copied()
+        .cycle()
+        .take(ping.len() * 1000)
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for _ in 0..100 {
+        if Instant::now() > deadline || ws.tcp.write_all(&batch).is_err() {
+            break; // the server stopped reading us: the point
+        }
+    }
+    let metrics = server.get("/metrics").text();
+    let queued: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("inplay_ws_queued_frames{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    // 64 KiB of 127-byte pongs, plus what one read of client bytes answers.
+    assert!(queued <= 600.0, "{queued} frames queued for one client");
+    assert_eq!(server.get("/health").status, 200);
+}

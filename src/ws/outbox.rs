@@ -70,6 +70,8 @@ pub(crate) struct Outbox {
     /// Changes queued, and their bytes (the session's own frames are not counted).
     frames: Cell<usize>,
     bytes: Cell<usize>,
+    /// Bytes of everything queued, the session's own frames too.
+    all_bytes: Cell<usize>,
     max_frames: usize,
     max_bytes: usize,
     held: Cell<bool>,
@@ -97,6 +99,7 @@ impl Outbox {
             offset: Cell::new(0),
             frames: Cell::new(0),
             bytes: Cell::new(0),
+            all_bytes: Cell::new(0),
             max_frames: max_frames.max(1),
             max_bytes,
             held: Cell::new(false),
@@ -158,8 +161,14 @@ impl Outbox {
         self.wake();
     }
 
-    /// Counts an item in (or out of) the bounds.
+    /// Counts an item in (or out of) the backlog and, for a change, the bounds.
     fn count(&self, item: &Item, added: bool) {
+        let all = self.all_bytes.get();
+        self.all_bytes.set(if added {
+            all + item.frame.len()
+        } else {
+            all.saturating_sub(item.frame.len())
+        });
         if !item.counted {
             return;
         }
@@ -208,6 +217,7 @@ impl Outbox {
                 change: None,
                 counted: false,
             };
+            self.count(&item, true);
             items.insert(at, item);
         }
     }
@@ -241,6 +251,13 @@ impl Outbox {
         self.failed.get()
     }
 
+    /// Bytes queued now, the session's own frames too: while past the byte bound the session
+    /// stops reading its client (a client that sends pings and never reads gets no more
+    /// pongs queued than that).
+    pub fn backlog_bytes(&self) -> usize {
+        self.all_bytes.get()
+    }
+
     /// Frames queued now (changes and the session's own).
     pub fn queued(&self) -> usize {
         self.items.borrow().len()
@@ -252,6 +269,8 @@ impl Outbox {
         let mut items = self.items.borrow_mut();
         let keep = usize::from(!items.is_empty() && self.offset.get() > 0);
         items.truncate(keep);
+        self.all_bytes
+            .set(items.iter().map(|i| i.frame.len()).sum());
         let kept = items.iter().filter(|i| i.counted);
         self.frames.set(kept.clone().count());
         self.bytes.set(kept.map(|i| i.frame.len()).sum());
@@ -265,6 +284,7 @@ impl Outbox {
         self.items.borrow_mut().clear();
         self.frames.set(0);
         self.bytes.set(0);
+        self.all_bytes.set(0);
         self.waker.borrow_mut().take();
     }
 

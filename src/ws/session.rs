@@ -162,7 +162,11 @@ async fn converse(
     let mut ping = Timer::new(config.ping_interval);
     let mut expiry = expires_at.map(|at| Timer::new(at.saturating_duration_since(Instant::now())));
     loop {
-        let step = poll_fn(|cx| poll_step(cx, conn, out, &mut ping, expiry.as_mut())).await;
+        let step = poll_fn(|cx| {
+            let max_backlog = config.send_queue_bytes;
+            poll_step(cx, conn, out, &mut ping, expiry.as_mut(), max_backlog)
+        })
+        .await;
         match step {
             Step::Read => {
                 last_heard = Instant::now();
@@ -202,6 +206,7 @@ fn poll_step(
     out: &Outbox,
     ping: &mut Timer,
     expiry: Option<&mut Timer>,
+    max_backlog: usize,
 ) -> Poll<Step> {
     out.register(cx.waker());
     if let Poll::Ready(Err(_)) = out.poll_write(cx, &mut conn.stream) {
@@ -216,14 +221,18 @@ fn poll_step(
     if out.closed() {
         return Poll::Ready(Step::Closed);
     }
-    let mut chunk = [0u8; READ_CHUNK];
-    match Pin::new(&mut conn.stream).poll_read(cx, &mut chunk) {
-        Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(Step::Gone),
-        Poll::Ready(Ok(n)) => {
-            conn.pending.extend_from_slice(&chunk[..n]);
-            return Poll::Ready(Step::Read);
+    // A client that does not read what it is sent is not read either: its requests would
+    // only queue more replies. The socket draining wakes this task again.
+    if out.backlog_bytes() < max_backlog {
+        let mut chunk = [0u8; READ_CHUNK];
+        match Pin::new(&mut conn.stream).poll_read(cx, &mut chunk) {
+            Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(Step::Gone),
+            Poll::Ready(Ok(n)) => {
+                conn.pending.extend_from_slice(&chunk[..n]);
+                return Poll::Ready(Step::Read);
+            }
+            Poll::Pending => {}
         }
-        Poll::Pending => {}
     }
     if Pin::new(ping).poll(cx).is_ready() {
         return Poll::Ready(Step::Tick);
