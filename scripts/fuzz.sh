@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Short fuzz runs of the parsers that face the network (not part of CI or scripts/test.sh).
 #   scripts/fuzz.sh [SECONDS]     each target for SECONDS (default 60), one after the other
-# Targets (fuzz/fuzz_targets/): http_request (the HTTP/1.1 request parser, pipelined) and
-# ws_client_msg (the JSON depth scan and the WebSocket client-message parsers), both from the
-# inplay-wire crate. cargo-fuzz needs a nightly toolchain: installed with rustup if missing,
-# as is cargo-fuzz itself. Seeds come from fuzz/seeds/<target>/; the growing corpus stays in
-# fuzz/corpus/ (git-ignored). A crash leaves its input in fuzz/artifacts/<target>/: reproduce
+# Targets (fuzz/fuzz_targets/): http_request (the HTTP/1.1 request parser, pipelined),
+# ws_client_msg (the JSON depth scan and the WebSocket client-message parsers) and ws_frames
+# (the RFC 6455 frame decoder, frame after frame), all from the inplay-wire crate. cargo-fuzz
+# needs a nightly toolchain: installed with rustup if missing, as is cargo-fuzz itself. Seeds
+# come from fuzz/seeds/<target>/; the growing corpus stays in fuzz/corpus/ (git-ignored).
+# A crash leaves its input in fuzz/artifacts/<target>/: reproduce
 # it with `cargo +nightly fuzz run <target> <file>`, fix it, and add the input as a regression
 # test next to the parser (wire/src/). Exits non-zero if any target crashed.
 set -euo pipefail

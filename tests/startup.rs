@@ -165,15 +165,10 @@ fn busy_port_is_refused_not_shared() {
 #[test]
 fn restart_on_the_same_port_right_after_a_stop() {
     // Closed connections of the first server linger in TIME-WAIT on its port; a restart must
-    // not mistake them for a running server.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let port = port.to_string();
+    // not mistake them for a running server. The first server takes a port of the kernel's
+    // choosing (a port picked here and freed could go to a parallel test's server first).
     let env = [
-        ("INPLAY_SERVER_PORT", port.as_str()),
+        ("INPLAY_SERVER_PORT", "0"),
         ("INPLAY_DEMO_ENABLED", "false"),
     ];
     let mut first = common::TestServer::start(&env);
@@ -184,6 +179,11 @@ fn restart_on_the_same_port_right_after_a_stop() {
     }
     first.terminate();
     assert_eq!(first.wait_exit(std::time::Duration::from_secs(10)), Some(0));
+    let port = first.addr.port().to_string();
+    let env = [
+        ("INPLAY_SERVER_PORT", port.as_str()),
+        ("INPLAY_DEMO_ENABLED", "false"),
+    ];
     let second = common::TestServer::start(&env);
     assert_eq!(second.get("/health").status, 200);
 }

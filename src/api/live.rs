@@ -20,7 +20,7 @@ use crate::{
         caps::Permit,
         mux::Mux,
         one_topic::OneTopic,
-        queue::Queue,
+        outbox::Outbox,
         session::{self, Handler},
         Topic,
     },
@@ -61,8 +61,8 @@ pub(crate) fn mux(shard: &Rc<Shard>, req: &Request<'_>, grant: Grant) -> Reply {
 
 /// `/live` and `/markets`: the session's one topic counts as one subscription of its client.
 fn one_topic(shard: &Rc<Shard>, req: &Request<'_>, topic: Topic, grant: Grant) -> Reply {
-    upgrade(shard, req, grant, true, move |shard, queue, permit| {
-        OneTopic::join(shard, topic, queue, permit)
+    upgrade(shard, req, grant, true, move |shard, out, permit| {
+        OneTopic::join(shard, topic, out, permit)
     })
 }
 
@@ -83,7 +83,7 @@ fn upgrade<H: Handler + 'static>(
     req: &Request<'_>,
     grant: Grant,
     subscribed: bool,
-    handler: impl FnOnce(Rc<Shard>, Queue, Permit) -> H + 'static,
+    handler: impl FnOnce(Rc<Shard>, Rc<Outbox>, Permit) -> H + 'static,
 ) -> Reply {
     let key = match handshake_key(req) {
         Ok(key) => key,
@@ -115,10 +115,14 @@ fn upgrade<H: Handler + 'static>(
         session: Box::new(move |stream| {
             Box::pin(async move {
                 let config = shard.config.ws;
-                let (queue, queue_rx) = session::queue(&config);
-                let handler = handler(shard.clone(), queue, permit);
+                let out = Rc::new(Outbox::new(
+                    &stream,
+                    config.send_queue,
+                    config.send_queue_bytes,
+                ));
+                let handler = handler(shard.clone(), out.clone(), permit);
                 let draining = || shard.draining();
-                session::run(stream, handler, queue_rx, config, expires_at, draining).await;
+                session::run(stream, handler, out, config, expires_at, draining).await;
             })
         }),
     }

@@ -301,7 +301,7 @@ impl Default for WebSocketConfig {
             max_message_bytes: 64 * 1024,
             ping_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(90),
-            history_bytes: 8 << 20,
+            history_bytes: 4 << 20,
             max_subscriptions: 1000,
             max_connections_per_ip: 256,
             max_subscriptions_per_ip: 10_000,

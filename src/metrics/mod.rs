@@ -34,6 +34,13 @@ pub(crate) struct MetricsSnapshot {
     pub ws_sessions: usize,
     pub ws_slow_dropped: u64,
     pub ws_slow_coalesced: u64,
+    /// Frames waiting in sessions' queues (slow or TLS clients).
+    pub ws_queued_frames: usize,
+    /// Frames offered to sessions, events fanned out, and their publish-to-send lag.
+    pub ws_offered: u64,
+    pub ws_events: u64,
+    pub ws_lag_sum: Duration,
+    pub ws_lag_max: Duration,
     pub matches: usize,
     /// Bytes held for `/ws` recovery.
     pub history_bytes: usize,
@@ -97,7 +104,7 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
         );
     }
     latency.write_prometheus(&mut out);
-    let gauges: [PerShard; 7] = [
+    let gauges: [PerShard; 12] = [
         (
             "inplay_http_connections_open",
             "gauge",
@@ -121,6 +128,36 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             "counter",
             "WebSocket send-queue overflows answered with a resync (slow_consumer = coalesce).",
             |s| s.ws_slow_coalesced as f64,
+        ),
+        (
+            "inplay_ws_queued_frames",
+            "gauge",
+            "Frames queued for WebSocket sessions whose socket did not take them at once.",
+            |s| s.ws_queued_frames as f64,
+        ),
+        (
+            "inplay_ws_frames_offered_total",
+            "counter",
+            "Change frames offered to WebSocket sessions (one per session per change).",
+            |s| s.ws_offered as f64,
+        ),
+        (
+            "inplay_ws_publish_events_total",
+            "counter",
+            "Changes fanned out to this shard's sessions.",
+            |s| s.ws_events as f64,
+        ),
+        (
+            "inplay_ws_publish_lag_seconds_total",
+            "counter",
+            "Sum of publish-to-send lags: change serialised to written to its last session here.",
+            |s| s.ws_lag_sum.as_secs_f64(),
+        ),
+        (
+            "inplay_ws_publish_lag_max_seconds",
+            "gauge",
+            "Largest publish-to-send lag since the previous scrape.",
+            |s| s.ws_lag_max.as_secs_f64(),
         ),
         (
             "inplay_ws_history_bytes",

@@ -1,10 +1,14 @@
 //! The owner's recent changes per match, so a reconnecting `/ws` client gets exactly what it
 //! missed (`since: {matchId: {epoch, seq}}`) instead of a fresh snapshot.
 //!
-//! Frames are the ones already serialised for live subscribers (shared bytes, no copy). The
-//! history is bounded in bytes per shard (`websocket.history_bytes`): the oldest frames, of any
-//! match, go first. A client whose gap reaches further back than what is held gets a snapshot
-//! and `"recovered": false`, never a partial replay.
+//! The history is bounded in bytes per shard (`websocket.history_bytes`): the oldest frames, of
+//! any match, go first. A client whose gap reaches further back than what is held gets a
+//! snapshot and `"recovered": false`, never a partial replay.
+//!
+//! Frames are copied into one ring of bytes rather than kept as the shared frames live
+//! subscribers got: thousands of small buffers of many sizes, freed oldest first, fragment the
+//! heap until the process holds about twice the budget; one ring holds exactly its budget.
+//! Copying a frame (a few hundred bytes) once per change costs far less than serialising it.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -12,15 +16,28 @@ use async_tungstenite::tungstenite::Utf8Bytes;
 use inplay_core::MatchId;
 
 /// Bookkeeping bytes counted per held frame on top of its text.
-const ENTRY_OVERHEAD: usize = 64;
+const ENTRY_OVERHEAD: usize = 48;
+
+/// A held frame: which change it is, and where its bytes are (`pos`: position in the stream of
+/// all bytes ever pushed; the ring holds positions `tail..tail + ring.len()`).
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    seq: u64,
+    pos: u64,
+    len: u32,
+}
 
 /// Recent frames per match, oldest first, within a byte budget.
 #[derive(Debug)]
 pub(crate) struct History {
-    per_match: HashMap<MatchId, VecDeque<(u64, Utf8Bytes)>>,
-    /// Every held frame in arrival order: (match, seq, counted bytes).
-    order: VecDeque<(MatchId, u64, usize)>,
-    bytes: usize,
+    /// The frames' bytes, oldest first.
+    ring: VecDeque<u8>,
+    /// Stream position of the ring's first byte.
+    tail: u64,
+    per_match: HashMap<MatchId, VecDeque<Held>>,
+    /// Every frame in the ring, in arrival order: (match, seq, length). A forgotten match's
+    /// stay until they leave.
+    order: VecDeque<(MatchId, u64, u32)>,
     max_bytes: usize,
 }
 
@@ -38,9 +55,10 @@ impl History {
     /// An empty history holding at most `max_bytes` (0 disables it).
     pub fn new(max_bytes: usize) -> Self {
         Self {
+            ring: VecDeque::new(),
+            tail: 0,
             per_match: HashMap::new(),
             order: VecDeque::new(),
-            bytes: 0,
             max_bytes,
         }
     }
@@ -48,57 +66,63 @@ impl History {
     /// Remembers a change of `id`.
     pub fn push(&mut self, id: &MatchId, seq: u64, frame: &Utf8Bytes) {
         let cost = frame.len() + ENTRY_OVERHEAD;
+        let Ok(len) = u32::try_from(frame.len()) else {
+            self.per_match.remove(id);
+            return;
+        };
         if cost > self.max_bytes {
             // Too big to hold (or history off): older frames of this match would now leave a
             // hole before this one, so they go too.
-            if let Some(q) = self.per_match.remove(id) {
-                self.bytes -= q
-                    .iter()
-                    .map(|(_, f)| f.len() + ENTRY_OVERHEAD)
-                    .sum::<usize>();
-            }
+            self.forget(id);
             return;
         }
+        while self.bytes() + cost > self.max_bytes && self.drop_oldest() {}
+        if self.ring.capacity() == 0 {
+            self.ring.reserve_exact(self.max_bytes); // once: the ring never grows past it
+        }
+        let pos = self.tail + self.ring.len() as u64;
+        self.ring.extend(frame.as_bytes());
         self.per_match
             .entry(id.clone())
             .or_default()
-            .push_back((seq, frame.clone()));
-        self.order.push_back((id.clone(), seq, cost));
-        self.bytes += cost;
-        while self.bytes > self.max_bytes {
-            let Some((old_id, old_seq, _)) = self.order.pop_front() else {
-                break;
-            };
-            self.drop_front(&old_id, old_seq);
-        }
+            .push_back(Held { seq, pos, len });
+        self.order.push_back((id.clone(), seq, len));
     }
 
-    /// Removes `id`'s oldest frame if it is `seq` (entries of forgotten matches are skipped).
-    fn drop_front(&mut self, id: &MatchId, seq: u64) {
-        let Some(q) = self.per_match.get_mut(id) else {
-            return;
+    /// Drops the oldest frame; false when there is none.
+    fn drop_oldest(&mut self) -> bool {
+        let Some((id, seq, len)) = self.order.pop_front() else {
+            return false;
         };
-        if q.front().is_some_and(|(s, _)| *s == seq) {
-            if let Some((_, f)) = q.pop_front() {
-                self.bytes -= f.len() + ENTRY_OVERHEAD;
+        if let Some(q) = self.per_match.get_mut(&id) {
+            // Not so for a forgotten match's frame (or one of the match before it was re-created).
+            if q.front()
+                .is_some_and(|h| h.seq == seq && h.pos == self.tail)
+            {
+                q.pop_front();
+                if q.is_empty() {
+                    self.per_match.remove(&id);
+                }
             }
         }
-        if q.is_empty() {
-            self.per_match.remove(id);
-        }
+        let len = (len as usize).min(self.ring.len());
+        self.ring.drain(..len);
+        self.tail += len as u64;
+        true
     }
 
-    /// Forgets a match (evicted).
+    /// Forgets a match (evicted). Its bytes leave the ring as they come up, or now if they are
+    /// the oldest.
     pub fn forget(&mut self, id: &MatchId) {
-        if let Some(q) = self.per_match.remove(id) {
-            self.bytes -= q
-                .iter()
-                .map(|(_, f)| f.len() + ENTRY_OVERHEAD)
-                .sum::<usize>();
+        if self.per_match.remove(id).is_none() {
+            return;
         }
-        // Its entries in `order` are skipped when they come up; bound them anyway.
-        if self.order.len() > self.max_bytes / ENTRY_OVERHEAD + 1 {
-            self.order.retain(|(m, _, _)| m != id);
+        while self
+            .order
+            .front()
+            .is_some_and(|(m, _, _)| !self.per_match.contains_key(m))
+        {
+            self.drop_oldest();
         }
     }
 
@@ -116,13 +140,13 @@ impl History {
         };
         // The first missed change must still be held, and the held run must be complete.
         match q.front() {
-            Some((first, _)) if *first <= after + 1 => {}
+            Some(first) if first.seq <= after + 1 => {}
             _ => return Recovery::Lost,
         }
         let frames: Vec<Utf8Bytes> = q
             .iter()
-            .filter(|(s, _)| *s > after)
-            .map(|(_, f)| f.clone())
+            .filter(|h| h.seq > after)
+            .map(|h| self.frame(h))
             .collect();
         if frames.len() as u64 == current - after {
             Recovery::Frames(frames)
@@ -131,9 +155,21 @@ impl History {
         }
     }
 
+    /// A held frame's text, copied out of the ring.
+    fn frame(&self, held: &Held) -> Utf8Bytes {
+        let start = (held.pos - self.tail) as usize;
+        let bytes: Vec<u8> = self
+            .ring
+            .range(start..start + held.len as usize)
+            .copied()
+            .collect();
+        // Pushed from `Utf8Bytes`, copied whole: still UTF-8.
+        Utf8Bytes::from(String::from_utf8(bytes).unwrap_or_default())
+    }
+
     /// Bytes held (frames plus bookkeeping).
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.ring.len() + self.order.len() * ENTRY_OVERHEAD
     }
 }
 
@@ -190,26 +226,39 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever is pushed, the budget holds, and a recovery is either complete and in
-        /// order or refused.
+        /// Whatever is pushed or forgotten, the budget holds, and a recovery is either the
+        /// exact frames pushed, complete and in order, or refused.
         #[test]
         fn never_a_partial_replay(
-            pushes in proptest::collection::vec((0u8..4, 1usize..200), 1..300),
+            ops in proptest::collection::vec((0u8..4, 1usize..200, 0u8..20), 1..300),
             budget in 0usize..4000,
             after in 0u64..80,
         ) {
             let mut h = History::new(budget);
             let mut seqs = [0u64; 4];
-            for (m, len) in &pushes {
+            let text = |m: usize, seq: u64, len: usize| format!("{m}:{seq}:{}", "x".repeat(len));
+            let mut lens: Vec<Vec<usize>> = vec![Vec::new(); 4];
+            for (m, len, op) in &ops {
+                let m = *m as usize;
                 let id = MatchId::new(format!("m{m}"));
-                seqs[*m as usize] += 1;
-                h.push(&id, seqs[*m as usize], &Utf8Bytes::from("x".repeat(*len)));
+                if *op == 0 {
+                    h.forget(&id);
+                    continue;
+                }
+                seqs[m] += 1;
+                lens[m].push(*len);
+                h.push(&id, seqs[m], &Utf8Bytes::from(text(m, seqs[m], *len)));
                 prop_assert!(h.bytes() <= budget);
             }
             for (m, current) in seqs.iter().enumerate() {
                 let id = MatchId::new(format!("m{m}"));
                 if let Recovery::Frames(f) = h.since(&id, after, *current) {
                     prop_assert_eq!(f.len() as u64, current - after);
+                    for (i, frame) in f.iter().enumerate() {
+                        let seq = after + 1 + i as u64;
+                        let want = text(m, seq, lens[m][seq as usize - 1]);
+                        prop_assert_eq!(frame.as_str(), want.as_str());
+                    }
                 }
             }
         }

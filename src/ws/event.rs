@@ -23,6 +23,8 @@ pub(crate) struct Event {
     pub market: bool,
     /// The text frame (cheap to clone: shared bytes).
     pub frame: Utf8Bytes,
+    /// When the change was serialised (for the publish-to-send lag metric).
+    pub born: std::time::Instant,
 }
 
 #[derive(Serialize)]
@@ -85,11 +87,14 @@ pub(crate) fn events(
                 )
             }
         };
-        let frame = format!(
+        let mut frame = format!(
             r#"{{"type":"{kind_name}","matchId":{},"seq":{seq},"epoch":"{}","data":{data},"timestamp":"{timestamp}"}}"#,
             serde_json::Value::from(id),
             render.epoch,
         );
+        // The recovery history holds these bytes for seconds: not the spare capacity `format!`
+        // grew into (up to as much again).
+        frame.shrink_to_fit();
         out.push(Event {
             match_id: state.info().id.clone(),
             seq: *seq,
@@ -97,6 +102,7 @@ pub(crate) fn events(
             league: render.league.as_str().into(),
             market,
             frame: Utf8Bytes::from(frame),
+            born: std::time::Instant::now(),
         });
     }
     out

@@ -1,8 +1,9 @@
 //! This shard's WebSocket subscribers and what they subscribed to.
 //!
-//! Events arrive already serialised; the hub hands the same frame to every matching session's
-//! queue, bounded in frames (`websocket.send_queue`) and bytes (`websocket.send_queue_bytes`).
-//! A session whose queue would overflow is a slow consumer. Under `slow_consumer =
+//! Events arrive already serialised; the hub frames each once and offers the same bytes to every
+//! matching session's [`Outbox`], which writes them to the socket at once when it can and queues
+//! them otherwise, bounded in frames (`websocket.send_queue`) and bytes
+//! (`websocket.send_queue_bytes`). A session whose queue would overflow is a slow consumer. Under `slow_consumer =
 //! "disconnect"` the hub closes its queue and the session closes the connection with 1008;
 //! under `"coalesce"` nothing more is queued for it until it has caught up, then it gets a
 //! `resync` message and the latest state of each match instead of every change it missed.
@@ -11,18 +12,21 @@
 use std::{
     cell::{Cell, RefCell},
     collections::HashMap,
+    rc::Rc,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
     },
 };
 
-use async_tungstenite::tungstenite::Utf8Bytes;
+use bytes::Bytes;
 use inplay_core::MatchId;
+use inplay_wire::ws;
 
 use super::{
     event::Event,
-    queue::{Queue, SlowConsumer},
+    outbox::{Offer, Outbox},
+    queue::SlowConsumer,
 };
 
 /// What a session listens to.
@@ -37,21 +41,11 @@ pub(crate) enum Topic {
     },
 }
 
-/// One frame for a session: the shared bytes, and which change of which match it is (so a
-/// `/ws` session can skip what its snapshot or recovery already covered).
-#[derive(Debug, Clone)]
-pub(crate) struct Out {
-    pub match_id: MatchId,
-    /// 0 when unknown (external publishes).
-    pub seq: u64,
-    pub frame: Utf8Bytes,
-}
-
-/// A session's queue, as the hub holds it.
+/// A session, as the hub holds it.
 #[derive(Debug)]
 struct Member {
     id: u64,
-    queue: Queue,
+    out: Rc<Outbox>,
 }
 
 /// A `/markets/:sport` session and its optional league filter.
@@ -72,19 +66,27 @@ pub(crate) struct Hub {
     pub slow_dropped: Cell<u64>,
     /// Overflows coalesced into a resync since start.
     pub slow_coalesced: Cell<u64>,
+    /// Fan-out counters, read at scrape.
+    pub stats: FanoutStats,
     policy: SlowConsumer,
-    /// Most bytes one session may have queued.
-    max_bytes: usize,
+}
+
+/// How fan-out went on this shard: plain counters, the shard is one thread.
+#[derive(Debug, Default)]
+pub(crate) struct FanoutStats {
+    /// Frames offered to sessions (each session counts once per change).
+    pub offered: Cell<u64>,
+    /// Events published to at least one session.
+    pub events: Cell<u64>,
+    /// Sum of publish-to-send lags (change serialised → written to its last session here).
+    pub lag_sum: Cell<std::time::Duration>,
+    /// Largest lag since the last scrape (reset by it).
+    pub lag_max: Cell<std::time::Duration>,
 }
 
 impl Hub {
     /// The hub of `shard_id`; `sessions` is shared by all shards.
-    pub fn new(
-        shard_id: usize,
-        sessions: Arc<[AtomicUsize]>,
-        policy: SlowConsumer,
-        max_bytes: usize,
-    ) -> Self {
+    pub fn new(shard_id: usize, sessions: Arc<[AtomicUsize]>, policy: SlowConsumer) -> Self {
         Self {
             shard_id,
             next_id: Cell::new(0),
@@ -93,16 +95,16 @@ impl Hub {
             sessions,
             slow_dropped: Cell::new(0),
             slow_coalesced: Cell::new(0),
+            stats: FanoutStats::default(),
             policy,
-            max_bytes,
         }
     }
 
-    /// Registers a session's queue under `topic`; returns its id for [`Hub::leave`].
-    pub fn join(&self, topic: &Topic, queue: Queue) -> u64 {
+    /// Registers a session's outbox under `topic`; returns its id for [`Hub::leave`].
+    pub fn join(&self, topic: &Topic, out: Rc<Outbox>) -> u64 {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let member = Member { id, queue };
+        let member = Member { id, out };
         match topic {
             Topic::Match(m) => self
                 .by_match
@@ -144,76 +146,93 @@ impl Hub {
         self.sessions[peer].load(Ordering::Relaxed) > 0
     }
 
-    /// Hands each event's frame to every session subscribed to it.
+    /// Offers each event's frame to every session subscribed to it. The WebSocket frame is
+    /// built once per event, and only if some session wants it.
     pub fn publish(&self, events: &[Event]) {
+        let by_match = self.by_match.borrow();
+        let by_sport = self.by_sport.borrow();
         for event in events {
-            if let Some(members) = self.by_match.borrow().get(&event.match_id) {
+            let mut wire = None;
+            let mut offered = 0;
+            if let Some(members) = by_match.get(&event.match_id) {
+                let frame = wire.get_or_insert_with(|| text_frame(event));
                 for m in members {
-                    self.offer(&m.queue, event);
+                    self.offer(&m.out, frame, event);
                 }
+                offered += members.len();
             }
             if event.market {
-                if let Some(members) = self.by_sport.borrow().get(&event.sport) {
+                if let Some(members) = by_sport.get(&event.sport) {
+                    let frame = wire.get_or_insert_with(|| text_frame(event));
                     for (league, m) in members {
-                        if league.as_ref().is_some_and(|l| *l != event.league) {
-                            continue;
+                        if league.as_ref().is_none_or(|l| *l == event.league) {
+                            self.offer(&m.out, frame, event);
+                            offered += 1;
                         }
-                        self.offer(&m.queue, event);
                     }
                 }
             }
+            if offered > 0 {
+                self.stats.record(offered, event.born.elapsed());
+            }
         }
     }
 
-    /// Closes every session's queue: sessions see it and close with "going away".
+    /// Closes every session's outbox: sessions see it and close with "going away".
     pub fn close_all(&self) {
-        for members in self.by_match.borrow().values() {
-            members.iter().for_each(|m| {
-                m.queue.tx.close();
-            });
-        }
-        for members in self.by_sport.borrow().values() {
-            members.iter().for_each(|(_, m)| {
-                m.queue.tx.close();
-            });
-        }
+        self.for_each_member(|m| {
+            m.out.close();
+        });
     }
 
-    /// Queues an event for one session, unless that overflows its queue (frames or bytes; a
-    /// lone frame always fits an empty queue).
-    fn offer(&self, queue: &Queue, event: &Event) {
-        let state = &queue.state;
-        if state.overflowed.get() {
-            return; // coalescing: the session resyncs to the latest state
-        }
-        let len = event.frame.len();
-        let queued = state.bytes.get();
-        let over = queued > 0 && queued + len > self.max_bytes;
-        if !over && queue.tx.try_send(out(event)).is_ok() {
-            state.bytes.set(queued + len);
+    /// Frames queued (not yet written) over all sessions: how far behind slow clients are.
+    pub fn queued_frames(&self) -> usize {
+        let mut n = 0;
+        self.for_each_member(|m| n += m.out.queued());
+        n
+    }
+
+    fn for_each_member(&self, mut f: impl FnMut(&Member)) {
+        self.by_match.borrow().values().flatten().for_each(&mut f);
+        self.by_sport
+            .borrow()
+            .values()
+            .flatten()
+            .for_each(|(_, m)| f(m));
+    }
+
+    /// Offers an event to one session and applies the slow-consumer policy if it overflows.
+    fn offer(&self, out: &Outbox, frame: &Bytes, event: &Event) {
+        if out.offer(frame, &event.match_id, event.seq) == Offer::Taken {
             return;
         }
         match self.policy {
             SlowConsumer::Disconnect => {
-                // Closing the queue is the signal; the session leaves the hub when it ends.
-                if queue.tx.close() {
+                // Closing is the signal; the session leaves the hub when it ends.
+                if out.close() {
                     self.slow_dropped.set(self.slow_dropped.get() + 1);
                 }
             }
             SlowConsumer::Coalesce => {
-                state.overflowed.set(true);
+                out.set_overflowed();
                 self.slow_coalesced.set(self.slow_coalesced.get() + 1);
             }
         }
     }
 }
 
-fn out(event: &Event) -> Out {
-    Out {
-        match_id: event.match_id.clone(),
-        seq: event.seq,
-        frame: event.frame.clone(),
+impl FanoutStats {
+    fn record(&self, offered: usize, lag: std::time::Duration) {
+        self.offered.set(self.offered.get() + offered as u64);
+        self.events.set(self.events.get() + 1);
+        self.lag_sum.set(self.lag_sum.get() + lag);
+        self.lag_max.set(self.lag_max.get().max(lag));
     }
+}
+
+/// The event's text frame, ready for any session's socket.
+fn text_frame(event: &Event) -> Bytes {
+    Bytes::from(ws::frame(ws::opcode::TEXT, event.frame.as_bytes()))
 }
 
 fn remove<K, T>(map: &mut HashMap<K, Vec<T>>, key: &K, pred: impl Fn(&T) -> bool) -> bool

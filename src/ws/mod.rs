@@ -9,6 +9,7 @@ pub(crate) mod event;
 pub(crate) mod hub;
 pub(crate) mod mux;
 pub(crate) mod one_topic;
+pub(crate) mod outbox;
 pub(crate) mod queue;
 pub(crate) mod session;
 pub(crate) mod snapshot;

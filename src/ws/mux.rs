@@ -28,8 +28,8 @@ use serde_json::json;
 
 use super::{
     caps::Permit,
-    hub::{Out, Topic},
-    queue::{Queue, SeqFilter},
+    hub::Topic,
+    outbox::Outbox,
     session::{error_frame, pong, Handler},
     snapshot::snapshot,
 };
@@ -38,23 +38,21 @@ use crate::shard::{history::Recovery, Answer, Query, Shard};
 /// A `/ws` session's subscriptions.
 pub(crate) struct Mux {
     shard: Rc<Shard>,
-    queue: Queue,
+    /// Its filter holds, per match, the last seq sent (snapshot, recovery or change).
+    out: Rc<Outbox>,
     /// Topic → the hub's member id for it.
     subs: HashMap<Topic, u64>,
-    /// Per match, the last seq sent (snapshot, recovery or change).
-    sent: SeqFilter,
     /// This connection's claim on its client's caps; each subscription takes one more.
     permit: Permit,
 }
 
 impl Mux {
     /// A session with no subscriptions yet.
-    pub fn new(shard: Rc<Shard>, queue: Queue, permit: Permit) -> Self {
+    pub fn new(shard: Rc<Shard>, out: Rc<Outbox>, permit: Permit) -> Self {
         Self {
             shard,
-            queue,
+            out,
             subs: HashMap::new(),
-            sent: SeqFilter::default(),
             permit,
         }
     }
@@ -72,7 +70,7 @@ impl Mux {
             replies.push(error_frame(&over.to_string()));
             return false;
         }
-        let id = self.shard.hub.join(&topic, self.queue.clone());
+        let id = self.shard.hub.join(&topic, self.out.clone());
         self.subs.insert(topic, id);
         true
     }
@@ -165,16 +163,16 @@ impl Mux {
             .to_string(),
         ));
         replies.extend(frames);
-        self.sent.advance(id, last);
+        self.out.filter.borrow_mut().advance(id, last);
     }
 
     /// Sends the match's current state from this shard's view.
     fn snapshot(&mut self, id: &MatchId, recovered: Option<bool>, replies: &mut Vec<Utf8Bytes>) {
         let (frame, seq) = snapshot(&self.shard.view.borrow(), id, recovered);
         replies.push(frame);
-        if let Some(seq) = seq {
-            self.sent.advance(id, seq);
-        }
+        // Tracked even when unknown yet (seq 0): a change reaching this session by two
+        // subscriptions (the match and its sport) then goes out once.
+        self.out.filter.borrow_mut().advance(id, seq.unwrap_or(0));
     }
 
     fn unsubscribe_sport(&mut self, topic: SportTopic, replies: &mut Vec<Utf8Bytes>) {
@@ -189,7 +187,7 @@ impl Mux {
         for id in ids {
             let id = MatchId::new(&id);
             self.leave_topic(&Topic::Match(id.clone()));
-            self.sent.forget(&id);
+            self.out.filter.borrow_mut().forget(&id);
         }
         replies.push(Utf8Bytes::from_static(r#"{"type":"unsubscribed"}"#));
     }
@@ -205,10 +203,6 @@ impl Handler for Mux {
             Ok(MuxMsg::UnsubscribeSport(topic)) => self.unsubscribe_sport(topic, replies),
             Err(message) => replies.push(error_frame(&message)),
         }
-    }
-
-    fn admit(&mut self, out: &Out) -> bool {
-        self.sent.admit(out)
     }
 
     fn resync(&mut self, replies: &mut Vec<Utf8Bytes>) {
@@ -235,5 +229,11 @@ impl Handler for Mux {
             self.shard.hub.leave(&topic, id);
             self.permit.unsubscribe();
         }
+    }
+}
+
+impl Drop for Mux {
+    fn drop(&mut self) {
+        self.leave();
     }
 }

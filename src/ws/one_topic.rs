@@ -8,8 +8,8 @@ use async_tungstenite::tungstenite::Utf8Bytes;
 
 use super::{
     caps::Permit,
-    hub::{Out, Topic},
-    queue::{Queue, SeqFilter},
+    hub::Topic,
+    outbox::Outbox,
     session::{error_frame, pong, Handler},
     snapshot::snapshot,
 };
@@ -20,21 +20,21 @@ pub(crate) struct OneTopic {
     shard: Rc<Shard>,
     topic: Topic,
     id: u64,
-    /// Only used after a resync: changes its snapshots covered are skipped.
-    filter: SeqFilter,
+    /// Its filter is only used after a resync: changes its snapshots covered are skipped.
+    out: Rc<Outbox>,
     /// This session's claim on its client's caps: one connection, one subscription.
     _permit: Permit,
 }
 
 impl OneTopic {
-    /// Joins `topic` with `queue`.
-    pub fn join(shard: Rc<Shard>, topic: Topic, queue: Queue, permit: Permit) -> Self {
-        let id = shard.hub.join(&topic, queue);
+    /// Joins `topic` with `out`.
+    pub fn join(shard: Rc<Shard>, topic: Topic, out: Rc<Outbox>, permit: Permit) -> Self {
+        let id = shard.hub.join(&topic, out.clone());
         Self {
             shard,
             topic,
             id,
-            filter: SeqFilter::default(),
+            out,
             _permit: permit,
         }
     }
@@ -46,10 +46,6 @@ impl Handler for OneTopic {
             Ok(()) => pong(),
             Err(message) => error_frame(&message),
         });
-    }
-
-    fn admit(&mut self, out: &Out) -> bool {
-        self.filter.admit(out)
     }
 
     fn resync(&mut self, replies: &mut Vec<Utf8Bytes>) {
@@ -65,12 +61,18 @@ impl Handler for OneTopic {
             let (frame, seq) = snapshot(&view, &id, None);
             replies.push(frame);
             if let Some(seq) = seq {
-                self.filter.advance(&id, seq);
+                self.out.filter.borrow_mut().advance(&id, seq);
             }
         }
     }
 
     fn leave(&mut self) {
         self.shard.hub.leave(&self.topic, self.id);
+    }
+}
+
+impl Drop for OneTopic {
+    fn drop(&mut self) {
+        self.leave();
     }
 }

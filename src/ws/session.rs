@@ -1,4 +1,10 @@
-//! One WebSocket client: frames from its queue out, client messages in.
+//! One WebSocket client: client messages in, replies and queued changes out.
+//!
+//! Changes usually reach the client without this task: the hub writes them straight to the
+//! socket ([`super::outbox`]). The session task wakes only for what the client sends, for
+//! frames that had to queue (a full socket), and for its ping timer, so an idle subscriber
+//! costs no CPU and little memory: no read buffer between messages, no preallocated queue.
+//! Frames are RFC 6455's, decoded by [`inplay_wire::ws`].
 //!
 //! What a client may say depends on the endpoint ([`Handler`]): on `/live` and `/markets`,
 //! `{"type":"ping"}` gets `{"type":"pong","timestamp":…}` as in the original service and
@@ -6,30 +12,31 @@
 //! Messages over the size limit close the connection with 1009; messages nested deeper than
 //! `max_json_depth` get an error message before any parser sees them. The server pings an idle client
 //! every `ping_interval` and closes a client that has sent nothing (not even a pong) for
-//! `idle_timeout`. When the queue is closed
-//! the session ends with 1008 (slow consumer) or, while the shard drains, 1001 (going away).
+//! `idle_timeout`. When the outbox is closed the session ends with 1008 (slow consumer) or,
+//! while the shard drains, 1001 (going away). Protocol errors close with 1002, text that is
+//! not UTF-8 with 1007.
 //! A session opened with a token (`websocket.require_auth`) ends with 4001 "token expired"
 //! when the token does.
 
-use std::time::Duration;
-
-use async_tungstenite::{
-    tungstenite::{
-        protocol::{frame::coding::CloseCode, CloseFrame, Role, WebSocketConfig},
-        Message, Utf8Bytes,
-    },
-    WebSocketStream,
+use std::{
+    future::poll_fn,
+    pin::Pin,
+    rc::Rc,
+    task::{Context, Poll},
+    time::{Duration, Instant},
 };
-use futures_lite::future;
-use futures_util::StreamExt;
-use glommio::timer::sleep;
-use inplay_wire::json_depth::check_depth;
+
+use async_tungstenite::tungstenite::Utf8Bytes;
+use bytes::Bytes;
+use futures_lite::{future, AsyncRead, Future};
+use glommio::timer::Timer;
+use inplay_wire::{
+    json_depth::check_depth,
+    ws::{self, close_code, opcode, Decoded, Decoder, Message},
+};
 use tracing::debug;
 
-use super::{
-    hub::Out,
-    queue::{Queue, QueueRx, SlowConsumer},
-};
+use super::{outbox::Outbox, queue::SlowConsumer};
 use crate::{clock, http::Stream};
 
 /// WebSocket limits and timers, from `[websocket]`.
@@ -55,171 +62,240 @@ pub(crate) struct WsConfig {
     pub slow_consumer: SlowConsumer,
 }
 
-enum Next {
-    Client(Option<Result<Message, async_tungstenite::tungstenite::Error>>),
-    Frame(Option<super::hub::Out>),
+/// What an endpoint does with a session's traffic.
+pub(crate) trait Handler {
+    /// Answers one client text message with frames to send, in order.
+    async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>);
+    /// The session fell behind and its queue was dropped (`slow_consumer = "coalesce"`): the
+    /// latest state of what it follows, after a `resync` message.
+    fn resync(&mut self, replies: &mut Vec<Utf8Bytes>);
+    /// The session ended: leave the hub (idempotent; handlers also leave when dropped).
+    fn leave(&mut self);
+}
+
+/// Bytes read from the socket at once.
+const READ_CHUNK: usize = 4096;
+
+/// How long a closing session may take to write what it still owes (its queue, the close
+/// frame) before the connection is dropped.
+const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Close code of a session whose token expired (private-use range of RFC 6455 §7.4.2).
+pub(crate) const TOKEN_EXPIRED: u16 = 4001;
+
+/// Why the session's wait ended.
+enum Step {
+    /// Client bytes arrived (in the session's read buffer).
+    Read,
+    /// The connection is gone (client hung up, or a write failed).
+    Gone,
+    /// The outbox overflowed under `"coalesce"`.
+    Resync,
+    /// The outbox was closed (slow consumer under `"disconnect"`, or drain).
+    Closed,
+    /// Time to ping (or to give up on a silent client).
     Tick,
     /// The token the session was opened with has expired.
     Expired,
 }
 
-/// What an endpoint does with a session's traffic.
-pub(crate) trait Handler {
-    /// Answers one client text message with frames to send, in order.
-    async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>);
-    /// Whether a queued frame goes out (a `/ws` session skips what it already sent).
-    fn admit(&mut self, out: &Out) -> bool;
-    /// The session fell behind and its queue was dropped (`slow_consumer = "coalesce"`): the
-    /// latest state of what it follows, after a `resync` message.
-    fn resync(&mut self, replies: &mut Vec<Utf8Bytes>);
-    /// The session ended: leave the hub.
-    fn leave(&mut self);
+/// A session's connection and what it has read but not yet decoded.
+struct Conn {
+    stream: Stream,
+    /// Bytes read but not yet decoded (a partial frame); empty, unallocated, between messages.
+    pending: Vec<u8>,
+    decoder: Decoder,
 }
-
-/// A new session's queue, bounded by `[websocket] send_queue` (frames; the hub bounds bytes).
-pub(crate) fn queue(config: &WsConfig) -> (Queue, QueueRx) {
-    super::queue::queue(config.send_queue)
-}
-
-/// Per-session read buffer: enough for any usual client message in one read (larger ones
-/// take several reads, up to `max_message_bytes`).
-const READ_BUFFER: usize = 4096;
-
-/// Close code of a session whose token expired (private-use range of RFC 6455 §7.4.2).
-pub(crate) const TOKEN_EXPIRED: u16 = 4001;
 
 /// Runs a session on an upgraded connection until either side ends it, or until
 /// `expires_at` (the end of the token it was opened with), when it closes with
-/// [`TOKEN_EXPIRED`].
+/// [`TOKEN_EXPIRED`]. `out` is the session's outbox, already known to `handler`.
 pub(crate) async fn run(
     stream: Stream,
     mut handler: impl Handler,
-    queue: QueueRx,
+    out: Rc<Outbox>,
     config: WsConfig,
-    expires_at: Option<std::time::Instant>,
+    expires_at: Option<Instant>,
     draining: impl Fn() -> bool,
 ) {
-    let ws_config = WebSocketConfig::default()
-        .max_message_size(Some(config.max_message_bytes))
-        .max_frame_size(Some(config.max_message_bytes))
-        // Clients send little (pings, subscriptions); tungstenite's default 128 KiB read buffer
-        // is zero-filled before each read and stays resident per session.
-        .read_buffer_size(READ_BUFFER);
-    let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config)).await;
-    let (mut tx, mut rx) = ws.split();
-    let mut replies = Vec::new();
-    let mut last_heard = std::time::Instant::now();
-    let close = loop {
-        let next = future::or(
-            future::or(async { Next::Client(rx.next().await) }, async {
-                Next::Frame(queue.rx.recv().await.ok())
-            }),
-            future::or(
-                async {
-                    sleep(config.ping_interval).await;
-                    Next::Tick
-                },
-                async {
-                    match expires_at {
-                        Some(at) => {
-                            sleep(at.saturating_duration_since(std::time::Instant::now())).await;
-                            Next::Expired
-                        }
-                        None => future::pending().await,
-                    }
-                },
-            ),
-        )
-        .await;
-        match next {
-            Next::Frame(Some(out)) => {
-                queue.took(&out);
-                if queue.state.overflowed.get() {
-                    // Fell behind: drop the backlog, send the latest state instead.
-                    queue.discard();
-                    replies.push(resync_frame());
-                    handler.resync(&mut replies);
-                    if send_all(&mut tx, &mut replies).await.is_err() {
-                        break None;
-                    }
-                    continue;
-                }
-                if !handler.admit(&out) {
-                    continue;
-                }
-                if tx.send(Message::Text(out.frame)).await.is_err() {
-                    break None;
-                }
-            }
-            Next::Frame(None) if draining() => {
-                break Some((CloseCode::Away, "server shutting down"))
-            }
-            Next::Frame(None) => {
-                break Some((CloseCode::Policy, "slow consumer: send queue overflowed"))
-            }
-            Next::Client(Some(Ok(msg))) => {
-                last_heard = std::time::Instant::now();
-                match msg {
-                    Message::Text(text) => {
-                        match check_depth(text.as_bytes(), config.max_json_depth) {
-                            Ok(()) => handler.on_text(&text, &mut replies).await,
-                            Err(too_deep) => replies.push(error_frame(&too_deep.to_string())),
-                        }
-                    }
-                    Message::Binary(_) => {
-                        replies.push(error_frame("binary messages are not supported"))
-                    }
-                    Message::Close(_) => break None,
-                    _ => {} // pings are answered by the protocol layer; pongs just count
-                }
-                if send_all(&mut tx, &mut replies).await.is_err() {
-                    break None;
-                }
-            }
-            Next::Client(Some(Err(e))) => {
-                debug!(error = %e, "WebSocket client error");
-                use async_tungstenite::tungstenite::Error;
-                break match e {
-                    Error::Capacity(_) => Some((CloseCode::Size, "message too large")),
-                    Error::Protocol(_) => Some((CloseCode::Protocol, "protocol error")),
-                    _ => None,
-                };
-            }
-            Next::Client(None) => break None,
-            Next::Expired => break Some((CloseCode::from(TOKEN_EXPIRED), "token expired")),
-            Next::Tick => {
-                if last_heard.elapsed() >= config.idle_timeout {
-                    break Some((CloseCode::Away, "idle timeout"));
-                }
-                if tx.send(Message::Ping(Default::default())).await.is_err() {
-                    break None;
-                }
-            }
-        }
+    let mut conn = Conn {
+        stream,
+        pending: Vec::new(),
+        decoder: Decoder::new(config.max_message_bytes),
     };
+    // Declared after `conn`, so dropped before it even if this future is dropped unfinished:
+    // the hub must never write to the descriptor once it is closed (and perhaps reused).
+    let _end = EndOnDrop(&out);
+    let close = converse(&mut conn, &mut handler, &out, config, expires_at, &draining).await;
     handler.leave();
     if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        let _ = tx.close(Some(frame)).await;
+        out.push(Bytes::from(ws::close_frame(code, reason)));
+        let flush = poll_fn(|cx| out.poll_write(cx, &mut conn.stream));
+        let _ = future::or(flush, async {
+            Timer::new(CLOSE_WRITE_TIMEOUT).await;
+            Ok(())
+        })
+        .await;
     }
 }
 
-/// Sends (and clears) `replies` in order.
-async fn send_all<S>(tx: &mut S, replies: &mut Vec<Utf8Bytes>) -> Result<(), ()>
-where
-    S: futures_util::Sink<Message> + Unpin,
-{
-    use futures_util::SinkExt;
-    let mut result = Ok(());
-    for reply in replies.drain(..) {
-        if result.is_ok() && tx.send(Message::Text(reply)).await.is_err() {
-            result = Err(());
+/// Ends an outbox when dropped.
+struct EndOnDrop<'a>(&'a Outbox);
+
+impl Drop for EndOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
+/// The session's loop: returns the close frame to end with, if any.
+async fn converse(
+    conn: &mut Conn,
+    handler: &mut impl Handler,
+    out: &Outbox,
+    config: WsConfig,
+    expires_at: Option<Instant>,
+    draining: &impl Fn() -> bool,
+) -> Option<(u16, &'static str)> {
+    let mut replies = Vec::new();
+    let mut last_heard = Instant::now();
+    let mut ping = Timer::new(config.ping_interval);
+    let mut expiry = expires_at.map(|at| Timer::new(at.saturating_duration_since(Instant::now())));
+    loop {
+        let step = poll_fn(|cx| {
+            let max_backlog = config.send_queue_bytes;
+            poll_step(cx, conn, out, &mut ping, expiry.as_mut(), max_backlog)
+        })
+        .await;
+        match step {
+            Step::Read => {
+                last_heard = Instant::now();
+                if let Some(close) = decode_all(conn, handler, out, config, &mut replies).await {
+                    return close;
+                }
+            }
+            Step::Gone => return None,
+            Step::Resync => {
+                // Fell behind: drop the backlog, send the latest state instead.
+                out.discard();
+                replies.push(resync_frame());
+                handler.resync(&mut replies);
+                out.push_front(replies.drain(..).map(text));
+            }
+            Step::Closed if draining() => return Some((close_code::AWAY, "server shutting down")),
+            Step::Closed => {
+                return Some((close_code::POLICY, "slow consumer: send queue overflowed"))
+            }
+            Step::Expired => return Some((TOKEN_EXPIRED, "token expired")),
+            Step::Tick => {
+                if last_heard.elapsed() >= config.idle_timeout {
+                    return Some((close_code::AWAY, "idle timeout"));
+                }
+                out.push(Bytes::from(ws::frame(opcode::PING, &[])));
+                ping = Timer::new(config.ping_interval);
+            }
         }
     }
+}
+
+/// One poll of everything a session waits on: its outbox (written as far as the socket takes
+/// it), the client's bytes, and its timers.
+fn poll_step(
+    cx: &mut Context<'_>,
+    conn: &mut Conn,
+    out: &Outbox,
+    ping: &mut Timer,
+    expiry: Option<&mut Timer>,
+    max_backlog: usize,
+) -> Poll<Step> {
+    out.register(cx.waker());
+    if let Poll::Ready(Err(_)) = out.poll_write(cx, &mut conn.stream) {
+        return Poll::Ready(Step::Gone);
+    }
+    if out.failed() {
+        return Poll::Ready(Step::Gone);
+    }
+    if out.overflowed() {
+        return Poll::Ready(Step::Resync);
+    }
+    if out.closed() {
+        return Poll::Ready(Step::Closed);
+    }
+    // A client that does not read what it is sent is not read either: its requests would
+    // only queue more replies. The socket draining wakes this task again.
+    if out.backlog_bytes() < max_backlog {
+        let mut chunk = [0u8; READ_CHUNK];
+        match Pin::new(&mut conn.stream).poll_read(cx, &mut chunk) {
+            Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(Step::Gone),
+            Poll::Ready(Ok(n)) => {
+                conn.pending.extend_from_slice(&chunk[..n]);
+                return Poll::Ready(Step::Read);
+            }
+            Poll::Pending => {}
+        }
+    }
+    if Pin::new(ping).poll(cx).is_ready() {
+        return Poll::Ready(Step::Tick);
+    }
+    if expiry.is_some_and(|t| Pin::new(t).poll(cx).is_ready()) {
+        return Poll::Ready(Step::Expired);
+    }
+    Poll::Pending
+}
+
+/// Decodes and answers every whole message read so far. Returns `Some(close)` when the session
+/// should end (`None` inside: without a close frame of ours).
+async fn decode_all(
+    conn: &mut Conn,
+    handler: &mut impl Handler,
+    out: &Outbox,
+    config: WsConfig,
+    replies: &mut Vec<Utf8Bytes>,
+) -> Option<Option<(u16, &'static str)>> {
+    let mut at = 0;
+    let result = loop {
+        let message = match conn.decoder.decode(&mut conn.pending[at..]) {
+            Ok(Decoded::Need(_)) => break None,
+            Ok(Decoded::Skip(used)) => {
+                at += used;
+                continue;
+            }
+            Ok(Decoded::Message(used, message)) => {
+                at += used;
+                message
+            }
+            Err(e) => {
+                debug!(error = %e, "WebSocket client error");
+                break Some(Some((e.close_code(), e.reason())));
+            }
+        };
+        match message {
+            Message::Text(msg) => match check_depth(msg.as_bytes(), config.max_json_depth) {
+                Ok(()) => {
+                    // Changes queue while the handler works, so its replies go first.
+                    out.hold();
+                    handler.on_text(&msg, replies).await;
+                    out.release(replies.drain(..).map(text));
+                }
+                Err(too_deep) => out.push(text(error_frame(&too_deep.to_string()))),
+            },
+            Message::Binary => out.push(text(error_frame("binary messages are not supported"))),
+            Message::Ping(payload) => out.push(Bytes::from(ws::frame(opcode::PONG, &payload))),
+            Message::Pong => {}
+            // Answered with the client's code (RFC 6455 §5.5.1), or a normal closure.
+            Message::Close(code) => break Some(Some((code.unwrap_or(close_code::NORMAL), ""))),
+        }
+    };
+    conn.pending.drain(..at);
+    if conn.pending.is_empty() {
+        conn.pending = Vec::new(); // an idle session keeps no buffer
+    }
     result
+}
+
+/// A text message as a frame.
+fn text(payload: Utf8Bytes) -> Bytes {
+    Bytes::from(ws::frame(opcode::TEXT, payload.as_bytes()))
 }
 
 /// `{"type":"resync",…}`: what precedes the latest state after an overflow.

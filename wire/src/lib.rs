@@ -11,6 +11,7 @@
 //! * [`status`]: the HTTP status codes the server answers with.
 //! * [`json_depth`]: how deep a JSON text nests, by a byte scan, before anything parses it.
 //! * [`client_msg`]: the messages a WebSocket client may send on `/ws`, `/live` and `/markets`.
+//! * [`ws`]: WebSocket frames: client frames decoded and checked, server frame headers.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -19,6 +20,7 @@ pub mod client_msg;
 pub mod json_depth;
 pub mod request;
 pub mod status;
+pub mod ws;
 
 pub use status::Status;
 

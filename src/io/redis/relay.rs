@@ -157,6 +157,7 @@ fn to_event(channel: &str, payload: &[u8], node_id: &str) -> Option<Event> {
             league: "".into(),
             market: false,
             frame: Utf8Bytes::from(Value::Object(frame).to_string()),
+            born: std::time::Instant::now(),
         });
     }
     let rest = channel.strip_prefix("markets:")?;
@@ -189,6 +190,7 @@ fn to_event(channel: &str, payload: &[u8], node_id: &str) -> Option<Event> {
         league: league.into(),
         market: true,
         frame: Utf8Bytes::from(frame.to_string()),
+        born: std::time::Instant::now(),
     })
 }
 

@@ -1,0 +1,361 @@
+//! A session's outgoing frames, shared by the hub (which offers change frames) and the session
+//! (which writes them and its own replies).
+//!
+//! # Design
+//!
+//! The expensive part of fan-out is one `send` per subscriber per change, so nothing else may
+//! cost much per frame. A change reaches a session as the same pre-framed bytes every session
+//! gets ([`bytes::Bytes`], shared). On a plain TCP connection with nothing queued, the hub writes
+//! them to the socket at once (a non-blocking `send`): no task wake-up, no copy, no allocation.
+//! Only what the socket does not take (a full send buffer: a slow client) is queued, and the
+//! session's task is woken to write it when the socket drains. Over TLS every frame is queued,
+//! since only the session holds the TLS state.
+//!
+//! While the session answers a client message ([`Outbox::hold`]), frames queue instead, so its
+//! replies (a snapshot) go out before the changes that follow them. Whether a change goes out at
+//! all is decided when it is written ([`SeqFilter`]): a change its snapshot or recovery already
+//! covered is skipped.
+//!
+//! The queue is bounded in frames and bytes of changes; a change that does not fit is refused
+//! ([`Offer::Overflow`]) and the hub applies `websocket.slow_consumer`. The session's own frames
+//! (replies, the snapshots after a resync) are bounded by what it subscribed to, not counted. The queue allocates only
+//! while frames wait, so an idle session costs a few words here.
+
+use std::{
+    cell::{Cell, RefCell},
+    collections::VecDeque,
+    io,
+    os::fd::RawFd,
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
+
+use bytes::Bytes;
+use futures_lite::AsyncWrite;
+use inplay_core::MatchId;
+
+use super::queue::SeqFilter;
+use crate::http::Stream;
+
+/// A queued frame: the bytes, and for a change, which one (checked against the filter when it
+/// is written; `None` for the session's own replies and for changes already admitted).
+#[derive(Debug)]
+struct Item {
+    frame: Bytes,
+    change: Option<(MatchId, u64)>,
+    /// A change the hub offered: counts against the bounds. The session's own frames (replies,
+    /// snapshots after a resync, pings) do not, or a resync bigger than the queue would
+    /// overflow it again at once.
+    counted: bool,
+}
+
+/// What became of an offered change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offer {
+    /// Written, queued, or not needed (filtered, session gone, coalescing).
+    Taken,
+    /// The queue is full: the session is a slow consumer.
+    Overflow,
+}
+
+/// One session's outgoing frames. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    /// The socket, for the hub's direct writes: plain TCP only, and `None` once the session ended
+    /// (the descriptor may then be reused by another connection).
+    fd: Cell<Option<RawFd>>,
+    items: RefCell<VecDeque<Item>>,
+    /// Bytes of the front frame already written.
+    offset: Cell<usize>,
+    /// Changes queued, and their bytes (the session's own frames are not counted).
+    frames: Cell<usize>,
+    bytes: Cell<usize>,
+    /// Bytes of everything queued, the session's own frames too.
+    all_bytes: Cell<usize>,
+    max_frames: usize,
+    max_bytes: usize,
+    held: Cell<bool>,
+    /// While held: how many frames were queued when the hold began (replies go after them).
+    mark: Cell<usize>,
+    overflowed: Cell<bool>,
+    closed: Cell<bool>,
+    failed: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+    /// Per match, the last change sent.
+    pub filter: RefCell<SeqFilter>,
+}
+
+impl Outbox {
+    /// The outbox of a session on `stream`, queueing at most `max_frames` frames and
+    /// `max_bytes` bytes (a lone frame always fits an empty queue).
+    pub fn new(stream: &Stream, max_frames: usize, max_bytes: usize) -> Self {
+        let fd = match stream {
+            Stream::Plain(tcp) => Some(std::os::fd::AsRawFd::as_raw_fd(tcp)),
+            Stream::Tls(_) => None,
+        };
+        Self {
+            fd: Cell::new(fd),
+            items: RefCell::default(),
+            offset: Cell::new(0),
+            frames: Cell::new(0),
+            bytes: Cell::new(0),
+            all_bytes: Cell::new(0),
+            max_frames: max_frames.max(1),
+            max_bytes,
+            held: Cell::new(false),
+            mark: Cell::new(0),
+            overflowed: Cell::new(false),
+            closed: Cell::new(false),
+            failed: Cell::new(false),
+            waker: RefCell::default(),
+            filter: RefCell::default(),
+        }
+    }
+
+    /// Offers change `seq` of `id` as the pre-framed `frame`.
+    pub fn offer(&self, frame: &Bytes, id: &MatchId, seq: u64) -> Offer {
+        if self.closed.get() || self.failed.get() || self.overflowed.get() {
+            return Offer::Taken; // ending, or coalescing: the session resyncs to the latest state
+        }
+        let idle = self.items.borrow().is_empty() && !self.held.get();
+        if let (true, Some(fd)) = (idle, self.fd.get()) {
+            if !self.filter.borrow_mut().admit(id, seq) {
+                return Offer::Taken;
+            }
+            match send(fd, frame) {
+                Ok(n) if n == frame.len() => {}
+                Ok(n) => self.enqueue(frame.clone(), None, true, n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.enqueue(frame.clone(), None, true, 0)
+                }
+                Err(_) => {
+                    self.failed.set(true);
+                    self.wake();
+                }
+            }
+            return Offer::Taken;
+        }
+        let queued = self.bytes.get();
+        let full = self.frames.get() >= self.max_frames
+            || (queued > 0 && queued + frame.len() > self.max_bytes);
+        if full {
+            return Offer::Overflow;
+        }
+        self.enqueue(frame.clone(), Some((id.clone(), seq)), true, 0);
+        Offer::Taken
+    }
+
+    fn enqueue(&self, frame: Bytes, change: Option<(MatchId, u64)>, counted: bool, written: usize) {
+        let mut items = self.items.borrow_mut();
+        if items.is_empty() {
+            self.offset.set(written);
+        }
+        let item = Item {
+            frame,
+            change,
+            counted,
+        };
+        self.count(&item, true);
+        items.push_back(item);
+        drop(items);
+        self.wake();
+    }
+
+    /// Counts an item in (or out of) the backlog and, for a change, the bounds.
+    fn count(&self, item: &Item, added: bool) {
+        let all = self.all_bytes.get();
+        self.all_bytes.set(if added {
+            all + item.frame.len()
+        } else {
+            all.saturating_sub(item.frame.len())
+        });
+        if !item.counted {
+            return;
+        }
+        let (frames, bytes) = (self.frames.get(), self.bytes.get());
+        if added {
+            self.frames.set(frames + 1);
+            self.bytes.set(bytes + item.frame.len());
+        } else {
+            self.frames.set(frames.saturating_sub(1));
+            self.bytes.set(bytes.saturating_sub(item.frame.len()));
+        }
+    }
+
+    /// Queues one of the session's own frames (a reply, a ping) after everything queued.
+    pub fn push(&self, frame: Bytes) {
+        self.enqueue(frame, None, false, 0);
+    }
+
+    /// Queues the session's replies ahead of every change queued (but after a frame half
+    /// written): after a resync, the latest state goes first.
+    pub fn push_front(&self, frames: impl DoubleEndedIterator<Item = Bytes>) {
+        let at = usize::from(!self.items.borrow().is_empty() && self.offset.get() > 0);
+        self.insert(at, frames);
+    }
+
+    /// Until [`Outbox::release`], every change queues: the session is answering a client
+    /// message, and its replies must precede the changes that follow them.
+    pub fn hold(&self) {
+        self.held.set(true);
+        self.mark.set(self.items.borrow().len());
+    }
+
+    /// Ends a hold: `replies` go after what was queued before it (nothing of that was written
+    /// meanwhile) and before the changes queued during it (a snapshot before its changes).
+    pub fn release(&self, replies: impl DoubleEndedIterator<Item = Bytes>) {
+        self.held.set(false);
+        self.insert(self.mark.get(), replies);
+    }
+
+    fn insert(&self, at: usize, frames: impl DoubleEndedIterator<Item = Bytes>) {
+        let mut items = self.items.borrow_mut();
+        let at = at.min(items.len());
+        for frame in frames.rev() {
+            let item = Item {
+                frame,
+                change: None,
+                counted: false,
+            };
+            self.count(&item, true);
+            items.insert(at, item);
+        }
+    }
+
+    /// Marks a coalescing overflow: nothing more is taken until [`Outbox::discard`].
+    pub fn set_overflowed(&self) {
+        self.overflowed.set(true);
+        self.wake();
+    }
+
+    /// Whether a coalescing overflow waits for the session's resync.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.get()
+    }
+
+    /// Stops taking changes (slow consumer under `"disconnect"`, or the shard draining); returns
+    /// whether it was open.
+    pub fn close(&self) -> bool {
+        let was_open = !self.closed.replace(true);
+        self.wake();
+        was_open
+    }
+
+    /// Whether [`Outbox::close`] was called.
+    pub fn closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Whether a direct write failed (the connection is gone).
+    pub fn failed(&self) -> bool {
+        self.failed.get()
+    }
+
+    /// Bytes queued now, the session's own frames too: while past the byte bound the session
+    /// stops reading its client (a client that sends pings and never reads gets no more
+    /// pongs queued than that).
+    pub fn backlog_bytes(&self) -> usize {
+        self.all_bytes.get()
+    }
+
+    /// Frames queued now (changes and the session's own).
+    pub fn queued(&self) -> usize {
+        self.items.borrow().len()
+    }
+
+    /// Drops everything queued but a half-written frame (which must finish, or the stream would
+    /// be corrupt) and clears the overflow.
+    pub fn discard(&self) {
+        let mut items = self.items.borrow_mut();
+        let keep = usize::from(!items.is_empty() && self.offset.get() > 0);
+        items.truncate(keep);
+        self.all_bytes
+            .set(items.iter().map(|i| i.frame.len()).sum());
+        let kept = items.iter().filter(|i| i.counted);
+        self.frames.set(kept.clone().count());
+        self.bytes.set(kept.map(|i| i.frame.len()).sum());
+        self.overflowed.set(false);
+    }
+
+    /// The session ended: no more writes to its descriptor, nothing kept.
+    pub fn end(&self) {
+        self.fd.set(None);
+        self.closed.set(true);
+        self.items.borrow_mut().clear();
+        self.frames.set(0);
+        self.bytes.set(0);
+        self.all_bytes.set(0);
+        self.waker.borrow_mut().take();
+    }
+
+    /// Registers the session task to be woken when frames are queued.
+    pub fn register(&self, waker: &Waker) {
+        let mut slot = self.waker.borrow_mut();
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    /// Writes queued frames to `stream` until none is left (`Ready(Ok)`), the socket is full
+    /// (`Pending`, woken when it drains) or fails.
+    pub fn poll_write(&self, cx: &mut Context<'_>, stream: &mut Stream) -> Poll<io::Result<()>> {
+        loop {
+            let (frame, offset) = {
+                let mut items = self.items.borrow_mut();
+                let Some(front) = items.front_mut() else {
+                    break;
+                };
+                let offset = self.offset.get();
+                if offset == 0 {
+                    if let Some((id, seq)) = front.change.take() {
+                        if !self.filter.borrow_mut().admit(&id, seq) {
+                            if let Some(skipped) = items.pop_front() {
+                                self.count(&skipped, false);
+                            }
+                            continue;
+                        }
+                    }
+                }
+                (front.frame.clone(), offset)
+            };
+            match Pin::new(&mut *stream).poll_write(cx, &frame[offset..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) if offset + n < frame.len() => self.offset.set(offset + n),
+                Poll::Ready(Ok(_)) => {
+                    self.offset.set(0);
+                    if let Some(sent) = self.items.borrow_mut().pop_front() {
+                        self.count(&sent, false);
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Pin::new(stream).poll_flush(cx)
+    }
+}
+
+/// One non-blocking `send` of `buf` on `fd` (no SIGPIPE on a closed connection).
+fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for `buf.len()` bytes; `fd` is an open socket of a live session
+    // (the outbox forgets it before the session's stream is dropped).
+    let n = unsafe {
+        libc::send(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+#[cfg(test)]
+#[path = "outbox_tests.rs"]
+mod tests;

@@ -1,0 +1,100 @@
+//! The outbox on a real loopback connection, inside a glommio executor.
+
+use std::{future::poll_fn, io::Read, time::Duration};
+
+use bytes::Bytes;
+use glommio::{
+    net::{TcpListener, TcpStream},
+    LocalExecutorBuilder,
+};
+use inplay_core::MatchId;
+
+use super::{Offer, Outbox};
+use crate::http::Stream;
+
+/// Runs `test` with an outbox (at most `frames` changes queued) on the server side of a
+/// loopback connection and the client side as a blocking std socket.
+fn with_outbox(
+    frames: usize,
+    test: impl FnOnce(Outbox, Stream, std::net::TcpStream) + Send + 'static,
+) {
+    LocalExecutorBuilder::default()
+        .spawn(move || async move {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = std::net::TcpStream::connect(addr).unwrap();
+            let server: TcpStream = listener.accept().await.unwrap();
+            let stream = Stream::Plain(server);
+            let out = Outbox::new(&stream, frames, 1 << 20);
+            test(out, stream, client);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn read_exactly(client: &mut std::net::TcpStream, n: usize) -> Vec<u8> {
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = vec![0; n];
+    client.read_exact(&mut buf).unwrap();
+    buf
+}
+
+#[test]
+fn an_idle_outbox_writes_straight_to_the_socket() {
+    with_outbox(4, |out, _stream, mut client| {
+        let m = MatchId::new("m");
+        assert_eq!(out.offer(&Bytes::from_static(b"one"), &m, 1), Offer::Taken);
+        assert_eq!(out.queued(), 0, "nothing queued: written at once");
+        assert_eq!(read_exactly(&mut client, 3), b"one");
+    });
+}
+
+#[test]
+fn while_held_changes_queue_behind_the_replies_and_count_against_the_bound() {
+    with_outbox(2, |out, mut stream, mut client| {
+        let m = MatchId::new("m");
+        out.push(Bytes::from_static(b"[pong]"));
+        out.hold();
+        assert_eq!(out.offer(&Bytes::from_static(b"<c1>"), &m, 1), Offer::Taken);
+        assert_eq!(out.offer(&Bytes::from_static(b"<c2>"), &m, 2), Offer::Taken);
+        assert_eq!(
+            out.offer(&Bytes::from_static(b"<c3>"), &m, 3),
+            Offer::Overflow,
+            "two changes is the bound; the session's own frames do not count"
+        );
+        // The snapshot covered change 1: it is skipped when written.
+        out.filter.borrow_mut().advance(&m, 1);
+        out.release([Bytes::from_static(b"[snap]"), Bytes::from_static(b"[ok]")].into_iter());
+        let flushed = futures_lite::future::block_on(poll_fn(|cx| out.poll_write(cx, &mut stream)));
+        assert!(flushed.is_ok());
+        assert_eq!(out.queued(), 0);
+        assert_eq!(read_exactly(&mut client, 20), b"[pong][snap][ok]<c2>");
+    });
+}
+
+#[test]
+fn discard_drops_the_backlog_and_end_stops_writes() {
+    with_outbox(8, |out, _stream, _client| {
+        let m = MatchId::new("m");
+        out.hold();
+        for seq in 1..=3 {
+            assert_eq!(out.offer(&Bytes::from_static(b"x"), &m, seq), Offer::Taken);
+        }
+        out.set_overflowed();
+        assert!(out.overflowed());
+        assert_eq!(
+            out.offer(&Bytes::from_static(b"y"), &m, 4),
+            Offer::Taken,
+            "coalescing: dropped"
+        );
+        out.discard();
+        assert_eq!((out.queued(), out.overflowed()), (0, false));
+        out.end();
+        assert!(out.closed());
+        assert_eq!(out.offer(&Bytes::from_static(b"z"), &m, 5), Offer::Taken);
+        assert_eq!(out.queued(), 0, "an ended outbox takes nothing");
+    });
+}
