@@ -74,21 +74,23 @@ mod tests {
         }
     }
 
-    /// The longest a 1 ms timer fires late while another task does 40 ms of work in 100 µs
-    /// units, pausing with `pause_each` after each unit.
-    fn worst_timer_lateness(sliced: bool) -> Duration {
+    /// How often a 1 ms timer fired while another task did 40 ms of work in 100 µs units,
+    /// pausing with `pause_each` after each unit. Counted, not timed: a loaded machine changes
+    /// how late a timer is, not whether it gets to fire at all during the work.
+    fn timer_fires_during_work(sliced: bool) -> u32 {
         let ex = LocalExecutorBuilder::new(Placement::Unbound)
             .preempt_timer(Duration::from_millis(50)) // as the shards run
             .spawn(move || async move {
                 let done = Rc::new(Cell::new(false));
-                let worst = Rc::new(Cell::new(Duration::ZERO));
-                let (d, w) = (done.clone(), worst.clone());
+                let fires = Rc::new(Cell::new(0u32));
+                let (d, f) = (done.clone(), fires.clone());
                 let ticker = spawn_local(async move {
-                    while !d.get() {
-                        let asked = Instant::now();
+                    loop {
                         sleep(Duration::from_millis(1)).await;
-                        let late = asked.elapsed().saturating_sub(Duration::from_millis(1));
-                        w.set(w.get().max(late));
+                        if d.get() {
+                            break;
+                        }
+                        f.set(f.get() + 1);
                     }
                 });
                 sleep(Duration::from_millis(2)).await; // the ticker is waiting on its timer
@@ -103,23 +105,27 @@ mod tests {
                 }
                 done.set(true);
                 ticker.await;
-                worst.get()
+                fires.get()
             })
             .expect("an executor starts (RLIMIT_MEMLOCK >= 512 KiB: source scripts/memlock.sh)");
         ex.join().expect("the executor ran")
     }
 
     #[test]
-    fn sliced_work_lets_timers_and_io_in_within_about_a_budget() {
-        // Generous bounds: CI machines are noisy. The point is the order of magnitude.
-        let sliced = worst_timer_lateness(true);
-        assert!(sliced < Duration::from_millis(10), "sliced: {sliced:?}");
+    fn sliced_work_lets_timers_and_io_in() {
+        // 40 ms of sliced work leaves room for the 1 ms timer many times over (~20-40); the
+        // bound is loose because a busy CI machine stretches every pause.
+        let sliced = timer_fires_during_work(true);
+        assert!(
+            sliced >= 3,
+            "sliced: the timer fired {sliced} times during the work"
+        );
         // The reason this module exists: yield_now alone leaves the timer (and sockets)
         // waiting for the whole 40 ms of work.
-        let unsliced = worst_timer_lateness(false);
+        let unsliced = timer_fires_during_work(false);
         assert!(
-            unsliced > Duration::from_millis(30),
-            "yield_now: {unsliced:?}"
+            unsliced < sliced,
+            "yield_now: {unsliced} fires, sliced: {sliced}"
         );
     }
 }
