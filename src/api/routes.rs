@@ -162,32 +162,67 @@ pub(crate) fn match_route(method: Method, path: &str) -> Matched<'_> {
 }
 
 /// Matches one template with at most one `{param}` segment; returns the parameter's value.
+/// Every request is matched against the table (and again for its metrics label), so this
+/// compares prefixes and suffixes instead of walking segments.
 fn match_template<'p>(template: &str, path: &'p str) -> Option<&'p str> {
     let path = path
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
-    let mut t = template.split('/');
-    let mut p = path.split('/');
-    let mut param = "";
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return Some(param),
-            (Some(ts), Some(ps)) if ts.starts_with('{') => {
-                if ps.is_empty() {
-                    return None;
-                }
-                param = ps;
-            }
-            (Some(ts), Some(ps)) if ts == ps => {}
-            _ => return None,
-        }
-    }
+    let Some((prefix, rest)) = template.split_once('{') else {
+        return (template == path).then_some("");
+    };
+    let suffix = rest.split_once('}').map_or("", |(_, s)| s);
+    let param = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    (!param.is_empty() && !param.contains('/')).then_some(param)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The segment-by-segment matcher `match_template` replaced: the oracle it must agree with.
+    fn by_segments<'p>(template: &str, path: &'p str) -> Option<&'p str> {
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        let (mut t, mut p) = (template.split('/'), path.split('/'));
+        let mut param = "";
+        loop {
+            match (t.next(), p.next()) {
+                (None, None) => return Some(param),
+                (Some(ts), Some(ps)) if ts.starts_with('{') => {
+                    if ps.is_empty() {
+                        return None;
+                    }
+                    param = ps;
+                }
+                (Some(ts), Some(ps)) if ts == ps => {}
+                _ => return None,
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn template_matching_agrees_with_the_segment_walk(
+            parts in proptest::collection::vec(
+                prop_oneof!["api", "scores", "markets", "odds", "x", "", "health", "ws", "a:b"],
+                0..6,
+            ),
+            trailing in any::<bool>(),
+        ) {
+            let mut path = format!("/{}", parts.join("/"));
+            if trailing {
+                path.push('/');
+            }
+            for (_, template, _) in ROUTES {
+                prop_assert_eq!(match_template(template, &path), by_segments(template, &path));
+            }
+        }
+    }
 
     #[test]
     fn matches_params_and_methods() {
