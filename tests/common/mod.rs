@@ -312,6 +312,8 @@ impl Client {
             }
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
+                // A read with a timeout is not restarted after a signal (a child exiting).
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Ok(0) | Err(_) => return None,
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
             }
@@ -321,7 +323,12 @@ impl Client {
     /// True once the server has closed the connection (reads EOF).
     pub fn closed(&mut self) -> bool {
         let mut b = [0u8; 1];
-        matches!(self.stream.read(&mut b), Ok(0))
+        loop {
+            match self.stream.read(&mut b) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => return matches!(r, Ok(0)),
+            }
+        }
     }
 }
 

@@ -55,6 +55,8 @@ pub fn next_matching(
 
 /// A read that found nothing within the socket's read timeout (not an error).
 pub fn read_timed_out(e: &tungstenite::Error) -> bool {
+    // Interrupted too: a read with a timeout is not restarted after a signal (a child exiting).
     matches!(e, tungstenite::Error::Io(io)
-        if matches!(io.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
+        if matches!(io.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            | std::io::ErrorKind::Interrupted))
 }
