@@ -153,7 +153,7 @@ pub struct MarketsConfig {
 }
 
 /// `[redis]`: optional cache, pub/sub and polling leases.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisConfig {
     /// Connection URL; empty = Redis off.
@@ -490,6 +490,38 @@ impl fmt::Debug for PostgresConfig {
             .field("batch_max", &self.batch_max)
             .field("queue_max", &self.queue_max)
             .finish()
+    }
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &url_without_password(&self.url))
+            .field("url_file", &self.url_file)
+            .field("node_id", &self.node_id)
+            .field("score_ttl", &self.score_ttl)
+            .field("markets_ttl", &self.markets_ttl)
+            .field("market_ttl", &self.market_ttl)
+            .field("settlement_ttl", &self.settlement_ttl)
+            .field("markets_refresh", &self.markets_refresh)
+            .field("lease", &self.lease)
+            .finish()
+    }
+}
+
+/// A URL as `Debug` shows it: a password in its user info (`redis://:pw@host`) is redacted.
+pub(super) fn url_without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}{tail}"),
+        None => url.to_owned(),
     }
 }
 

@@ -98,7 +98,11 @@ fn secrets_are_read_from_files_without_their_line_end() {
     // The default password is not "set": the file simply replaces it. Debug shows no secret.
     let shown = format!("{config:?}");
     assert!(
-        !shown.contains("s3cret") && !shown.contains("db pass"),
+        !shown.contains("s3cret") && !shown.contains("db pass") && !shown.contains(":pw@"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("redis://:<redacted>@cache:6379/0"),
         "{shown}"
     );
 }

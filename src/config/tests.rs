@@ -435,3 +435,20 @@ fn postgres_writer_and_storage_keys() {
     assert!(text.contains("storage.journal_max_bytes"), "{text}");
     assert!(toml_error("[storage]\njournal_dir = \"x\"").contains("`storage.journal_dir`"));
 }
+
+#[test]
+fn redis_url_passwords_are_redacted_and_nothing_else() {
+    use super::sections::url_without_password as shown;
+    assert_eq!(
+        shown("redis://:pw@h:6379/0"),
+        "redis://:<redacted>@h:6379/0"
+    );
+    assert_eq!(
+        shown("rediss://u:p@ss@h/1?x=y"),
+        "rediss://u:<redacted>@h/1?x=y"
+    );
+    assert_eq!(shown("redis://h:6379"), "redis://h:6379");
+    assert_eq!(shown("redis://user@h"), "redis://user@h");
+    assert_eq!(shown("not a url"), "not a url");
+    assert_eq!(shown(""), "");
+}
