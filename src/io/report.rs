@@ -7,13 +7,8 @@ use serde_json::{json, Value};
 use super::IoHandle;
 
 impl IoHandle {
-    /// Whether a configured service is unreachable (the server then reports `degraded`).
-    pub fn degraded(&self) -> bool {
-        (self.redis.is_some() && !self.stats.redis_connected.load(Ordering::Relaxed))
-            || (self.records.is_some() && !self.pg_stats.connected.load(Ordering::Relaxed))
-    }
-
-    /// The `redis` and `leases` parts of `GET /health`.
+    /// The `redis`, `postgres` and `leases` parts of `GET /health` (a configured service whose
+    /// `status` is `"down"` makes the server report `degraded`).
     pub fn health(&self) -> Value {
         let s = &self.stats;
         let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
