@@ -21,11 +21,10 @@ use std::{
 
 use bytes::Bytes;
 use inplay_core::MatchId;
-use inplay_wire::ws;
 
 use super::{
     event::Event,
-    outbox::{Offer, Outbox},
+    outbox::{text_frame, Offer, Outbox},
     queue::SlowConsumer,
 };
 
@@ -155,7 +154,7 @@ impl Hub {
             let mut wire = None;
             let mut offered = 0;
             if let Some(members) = by_match.get(&event.match_id) {
-                let frame = wire.get_or_insert_with(|| text_frame(event));
+                let frame = wire.get_or_insert_with(|| text_frame(event.frame.as_bytes()));
                 for m in members {
                     self.offer(&m.out, frame, event);
                 }
@@ -163,7 +162,7 @@ impl Hub {
             }
             if event.market {
                 if let Some(members) = by_sport.get(&event.sport) {
-                    let frame = wire.get_or_insert_with(|| text_frame(event));
+                    let frame = wire.get_or_insert_with(|| text_frame(event.frame.as_bytes()));
                     for (league, m) in members {
                         if league.as_ref().is_none_or(|l| *l == event.league) {
                             self.offer(&m.out, frame, event);
@@ -187,8 +186,15 @@ impl Hub {
 
     /// Frames queued (not yet written) over all sessions: how far behind slow clients are.
     pub fn queued_frames(&self) -> usize {
+        // A `/ws` session is a member once per subscription: count its outbox once.
+        let mut seen = std::collections::HashSet::new();
         let mut n = 0;
-        self.for_each_member(|m| n += m.out.queued());
+        self.for_each_member(|m| {
+            let queued = m.out.queued();
+            if queued > 0 && seen.insert(Rc::as_ptr(&m.out)) {
+                n += queued;
+            }
+        });
         n
     }
 
@@ -228,11 +234,6 @@ impl FanoutStats {
         self.lag_sum.set(self.lag_sum.get() + lag);
         self.lag_max.set(self.lag_max.get().max(lag));
     }
-}
-
-/// The event's text frame, ready for any session's socket.
-fn text_frame(event: &Event) -> Bytes {
-    Bytes::from(ws::frame(ws::opcode::TEXT, event.frame.as_bytes()))
 }
 
 fn remove<K, T>(map: &mut HashMap<K, Vec<T>>, key: &K, pred: impl Fn(&T) -> bool) -> bool

@@ -33,6 +33,7 @@ use std::{
 use bytes::Bytes;
 use futures_lite::AsyncWrite;
 use inplay_core::MatchId;
+use inplay_wire::ws;
 
 use super::queue::SeqFilter;
 use crate::http::Stream;
@@ -74,9 +75,9 @@ pub(crate) struct Outbox {
     all_bytes: Cell<usize>,
     max_frames: usize,
     max_bytes: usize,
-    held: Cell<bool>,
-    /// While held: how many frames were queued when the hold began (replies go after them).
-    mark: Cell<usize>,
+    /// While held ([`Outbox::hold`]): how many frames were queued when the hold began (the
+    /// replies go after them).
+    hold: Cell<Option<usize>>,
     overflowed: Cell<bool>,
     closed: Cell<bool>,
     failed: Cell<bool>,
@@ -102,8 +103,7 @@ impl Outbox {
             all_bytes: Cell::new(0),
             max_frames: max_frames.max(1),
             max_bytes,
-            held: Cell::new(false),
-            mark: Cell::new(0),
+            hold: Cell::new(None),
             overflowed: Cell::new(false),
             closed: Cell::new(false),
             failed: Cell::new(false),
@@ -117,7 +117,7 @@ impl Outbox {
         if self.closed.get() || self.failed.get() || self.overflowed.get() {
             return Offer::Taken; // ending, or coalescing: the session resyncs to the latest state
         }
-        let idle = self.items.borrow().is_empty() && !self.held.get();
+        let idle = self.items.borrow().is_empty() && self.hold.get().is_none();
         if let (true, Some(fd)) = (idle, self.fd.get()) {
             if !self.filter.borrow_mut().admit(id, seq) {
                 return Offer::Taken;
@@ -197,15 +197,14 @@ impl Outbox {
     /// Until [`Outbox::release`], every change queues: the session is answering a client
     /// message, and its replies must precede the changes that follow them.
     pub fn hold(&self) {
-        self.held.set(true);
-        self.mark.set(self.items.borrow().len());
+        self.hold.set(Some(self.items.borrow().len()));
     }
 
     /// Ends a hold: `replies` go after what was queued before it (nothing of that was written
     /// meanwhile) and before the changes queued during it (a snapshot before its changes).
     pub fn release(&self, replies: impl DoubleEndedIterator<Item = Bytes>) {
-        self.held.set(false);
-        self.insert(self.mark.get(), replies);
+        let mark = self.hold.take().unwrap_or(0);
+        self.insert(mark, replies);
     }
 
     fn insert(&self, at: usize, frames: impl DoubleEndedIterator<Item = Bytes>) {
@@ -339,6 +338,11 @@ impl Outbox {
         }
         Pin::new(stream).poll_flush(cx)
     }
+}
+
+/// A text message as a frame, ready for any session's socket.
+pub(crate) fn text_frame(payload: &[u8]) -> Bytes {
+    Bytes::from(ws::frame(ws::opcode::TEXT, payload))
 }
 
 /// One non-blocking `send` of `buf` on `fd` (no SIGPIPE on a closed connection).

@@ -36,7 +36,10 @@ use inplay_wire::{
 };
 use tracing::debug;
 
-use super::{outbox::Outbox, queue::SlowConsumer};
+use super::{
+    outbox::{text_frame, Outbox},
+    queue::SlowConsumer,
+};
 use crate::{clock, http::Stream};
 
 /// WebSocket limits and timers, from `[websocket]`.
@@ -180,7 +183,7 @@ async fn converse(
                 out.discard();
                 replies.push(resync_frame());
                 handler.resync(&mut replies);
-                out.push_front(replies.drain(..).map(text));
+                out.push_front(replies.drain(..).map(|r| text(&r)));
             }
             Step::Closed if draining() => return Some((close_code::AWAY, "server shutting down")),
             Step::Closed => {
@@ -275,11 +278,11 @@ async fn decode_all(
                     // Changes queue while the handler works, so its replies go first.
                     out.hold();
                     handler.on_text(&msg, replies).await;
-                    out.release(replies.drain(..).map(text));
+                    out.release(replies.drain(..).map(|r| text(&r)));
                 }
-                Err(too_deep) => out.push(text(error_frame(&too_deep.to_string()))),
+                Err(too_deep) => out.push(text(&error_frame(&too_deep.to_string()))),
             },
-            Message::Binary => out.push(text(error_frame("binary messages are not supported"))),
+            Message::Binary => out.push(text(&error_frame("binary messages are not supported"))),
             Message::Ping(payload) => out.push(Bytes::from(ws::frame(opcode::PONG, &payload))),
             Message::Pong => {}
             // Answered with the client's code (RFC 6455 §5.5.1), or a normal closure.
@@ -291,11 +294,6 @@ async fn decode_all(
         conn.pending = Vec::new(); // an idle session keeps no buffer
     }
     result
-}
-
-/// A text message as a frame.
-fn text(payload: Utf8Bytes) -> Bytes {
-    Bytes::from(ws::frame(opcode::TEXT, payload.as_bytes()))
 }
 
 /// `{"type":"resync",…}`: what precedes the latest state after an overflow.
@@ -318,4 +316,9 @@ pub(crate) fn pong() -> Utf8Bytes {
 pub(crate) fn error_frame(message: &str) -> Utf8Bytes {
     let v = serde_json::json!({ "type": "error", "error": message });
     Utf8Bytes::from(v.to_string())
+}
+
+/// A reply as a frame.
+fn text(payload: &Utf8Bytes) -> Bytes {
+    text_frame(payload.as_bytes())
 }
