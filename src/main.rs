@@ -17,6 +17,7 @@ mod polling;
 mod providers;
 mod ratelimit;
 mod shard;
+mod signals;
 mod system;
 mod view;
 mod ws;
@@ -24,7 +25,6 @@ mod ws;
 use std::{path::PathBuf, sync::Arc};
 
 use inplay_core::{aggregate::Weights, demo, identity::AliasTable};
-use signal_hook::{consts::signal::*, iterator::Signals};
 use tracing::{info, warn};
 
 use config::Config;
@@ -124,20 +124,18 @@ fn run() -> Result<(), StartError> {
     drop(reservation);
     info!(addr = %shards.addr, shards = cpus.len(), cpus = ?cpus, demo = config.demo.enabled, tls = config.tls.enabled(), "Listening");
 
-    let mut signals = Signals::new([SIGINT, SIGTERM])
+    let mut signals = signals::StopSignals::install()
         .map_err(|e| StartError::Executor(format!("cannot install signal handlers: {e}")))?;
-    if let Some(sig) = signals.forever().next() {
-        info!(
-            signal = sig,
-            grace_ms = config.server.shutdown_grace.as_millis() as u64,
-            "Shutting down"
-        );
-    }
+    let sig = signals.wait();
+    info!(
+        signal = sig,
+        grace_ms = config.server.shutdown_grace.as_millis() as u64,
+        "Shutting down"
+    );
     // A second signal during the drain stops at once.
     std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            std::process::exit(130);
-        }
+        signals.wait();
+        std::process::exit(130);
     });
     shards.drain_and_join();
     io_thread.stop_and_join();
