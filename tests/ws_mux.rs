@@ -211,3 +211,39 @@ fn bad_messages_get_clear_errors_and_the_session_goes_on() {
         "pong"
     );
 }
+
+/// `inplay_ws_history_bytes` summed over the shards.
+fn history_bytes(server: &TestServer) -> f64 {
+    let text = server.get("/metrics").text();
+    text.lines()
+        .filter(|l| l.starts_with("inplay_ws_history_bytes"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[test]
+fn history_is_kept_from_the_first_websocket_client_on() {
+    let server = TestServer::start(&[]);
+    // The demo feed has been changing matches for a while: nothing recorded for nobody.
+    let id = busiest_match(&server);
+    server.wait_for(&format!("/api/scores/{id}"), Duration::from_secs(20), |s| {
+        s["seq"].as_u64() > Some(3)
+    });
+    assert_eq!(
+        history_bytes(&server),
+        0.0,
+        "no history before any WebSocket client"
+    );
+
+    let mut ws = connect(&server, "/ws");
+    send(&mut ws, json!({"op": "subscribe", "matches": [id]}));
+    next_json(&mut ws, Duration::from_secs(5)).expect("snapshot");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while history_bytes(&server) == 0.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "history still empty 20 s after a client connected"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -352,10 +352,13 @@ impl Shard {
     fn apply(&self, batch: &[Observation]) {
         let now = clock::now();
         let cfg = &self.config;
-        let (renders, events) =
-            self.owned
-                .borrow_mut()
-                .apply(batch, &cfg.aliases, &cfg.weights, &self.io_out, now);
+        let (renders, events) = {
+            let mut owned = self.owned.borrow_mut();
+            if !owned.history_armed() && self.hub.any_sessions() {
+                owned.arm_history();
+            }
+            owned.apply(batch, &cfg.aliases, &cfg.weights, &self.io_out, now)
+        };
         let settled = self.owned.borrow_mut().take_settled();
         self.settled_since(settled);
         {

@@ -38,6 +38,9 @@ pub(crate) struct Owned {
     epochs: HashMap<MatchId, Arc<str>>,
     /// Recent change frames, for `/ws` recovery.
     history: History,
+    /// Whether changes are recorded in `history`: from the first WebSocket session the server
+    /// sees (see [`Owned::arm_history`]).
+    history_armed: bool,
     /// Markets whose settlement appeared or changed since the last [`Owned::take_settled`].
     settled: Vec<String>,
 }
@@ -52,6 +55,7 @@ impl Owned {
             renders: HashMap::new(),
             epochs: HashMap::new(),
             history: History::new(history_bytes),
+            history_armed: false,
             settled: Vec::new(),
         }
     }
@@ -93,6 +97,20 @@ impl Owned {
             (Some(state), Some(e)) if **e == *epoch => self.history.since(id, after, state.seq()),
             _ => Recovery::Lost,
         }
+    }
+
+    /// Starts recording changes for `/ws` recovery. Until a WebSocket client has connected, no
+    /// client can hold a position worth recovering from this server's history, and a server
+    /// that only answers HTTP would hold `websocket.history_bytes` per shard for nothing. A
+    /// client that learnt a seq elsewhere (REST) before that gets a snapshot with
+    /// `"recovered": false`, as for any gap the history does not cover.
+    pub fn arm_history(&mut self) {
+        self.history_armed = true;
+    }
+
+    /// Whether changes are being recorded for recovery.
+    pub fn history_armed(&self) -> bool {
+        self.history_armed
     }
 
     /// Bytes held by the recovery history.
@@ -185,8 +203,10 @@ impl Owned {
             fresh.epoch = self.epochs.get(&id).cloned().unwrap_or_default();
             let fresh = Arc::new(fresh);
             let fresh_events = ws::event::events(state, &fresh, &kinds, now);
-            for e in &fresh_events {
-                self.history.push(&e.match_id, e.seq, &e.frame);
+            if self.history_armed {
+                for e in &fresh_events {
+                    self.history.push(&e.match_id, e.seq, &e.frame);
+                }
             }
             io.changed(state, &fresh, &kinds, &fresh_events, created, now);
             events.extend(fresh_events);

@@ -105,15 +105,38 @@ fn odds(p: Option<Price>) -> Option<f64> {
     p.map(|p| round(p.decimal(), 3))
 }
 
-/// Serialises one market: its odds body and its list entries.
+/// Serialises one market: its odds body, and its list entries when it is a main line (only
+/// main lines are listed in `GET /api/markets/:sport`; an alternative line's entries would be
+/// ~1.2 KB per market held and never served).
 pub(super) fn render_market(
     m: &MarketView,
     market_id: &str,
     match_id: &str,
     info: &MatchInfo,
     event_name: &str,
+    main: bool,
 ) -> MarketPiece {
     let body = serde_json::to_vec(&market_json(m, market_id, match_id, info, event_name));
+    MarketPiece {
+        main,
+        id: Arc::from(market_id),
+        body: Arc::from(body.unwrap_or_default()),
+        entries: if main {
+            render_entries(m, market_id, match_id, info, event_name)
+        } else {
+            Arc::from(&[][..])
+        },
+    }
+}
+
+/// A market's selections as `GET /api/markets/:sport` entries, comma-joined.
+pub(super) fn render_entries(
+    m: &MarketView,
+    market_id: &str,
+    match_id: &str,
+    info: &MatchInfo,
+    event_name: &str,
+) -> Arc<[u8]> {
     let mut entries: Vec<u8> = Vec::with_capacity(512 * m.selections.len());
     for sel in &m.selections {
         if !entries.is_empty() {
@@ -122,12 +145,7 @@ pub(super) fn render_market(
         let entry = market_entry(m, sel, market_id, match_id, info, event_name);
         let _ = serde_json::to_writer(&mut entries, &entry);
     }
-    MarketPiece {
-        main: false,
-        id: Arc::from(market_id),
-        body: Arc::from(body.unwrap_or_default()),
-        entries: Arc::from(entries),
-    }
+    Arc::from(entries)
 }
 
 fn market_json<'a>(

@@ -11,7 +11,7 @@ use inplay_core::{
     MarketKey, MarketStatus, MatchId, MatchStatus, Timestamp,
 };
 
-use super::market_json::{render_market, round};
+use super::market_json::{render_entries, render_market, round};
 use serde::Serialize;
 
 /// Everything the API serves about one match, rendered by its owner. `Send`: it crosses shards.
@@ -45,7 +45,8 @@ pub(crate) struct MarketPiece {
     pub id: Arc<str>,
     /// `GET /api/markets/:marketId/odds`.
     pub body: Arc<[u8]>,
-    /// Its selections' entries in `GET /api/markets/:sport`, comma-joined.
+    /// Its selections' entries in `GET /api/markets/:sport`, comma-joined; empty unless
+    /// `main` (only main lines are listed).
     pub entries: Arc<[u8]>,
     /// The main line of its market type (see [`main_lines`]): only main lines are listed in
     /// `GET /api/markets/:sport`; alternative lines are served per match and per market.
@@ -138,31 +139,42 @@ pub(crate) fn render(
         seq: state.seq(),
     };
     let mut event_name = None;
-    let mut markets = state
+    let markets = state
         .markets()
-        .map(|m| {
+        .zip(main_lines(state))
+        .map(|(m, main)| {
             let market_id = format!("{id}:{}", m.key.suffix());
             let reuse = prev
                 .filter(|_| !changed.contains(&m.key))
                 .and_then(|prev| prev.markets.iter().find(|p| *p.id == *market_id));
+            let name = || format!("{} vs {}", info.home_team, info.away_team);
             match reuse {
-                Some(p) => MarketPiece {
+                // Unchanged, and its entries are what its role needs: shared as they are.
+                Some(p) if p.main == main => MarketPiece {
                     id: p.id.clone(),
                     body: p.body.clone(),
                     entries: p.entries.clone(),
-                    main: false,
+                    main,
+                },
+                // Unchanged, but it became (or stopped being) the main line of its type.
+                Some(p) => MarketPiece {
+                    id: p.id.clone(),
+                    body: p.body.clone(),
+                    entries: if main {
+                        let name = event_name.get_or_insert_with(name);
+                        render_entries(m, &market_id, id, info, name)
+                    } else {
+                        Arc::from(&[][..])
+                    },
+                    main,
                 },
                 None => {
-                    let name = event_name
-                        .get_or_insert_with(|| format!("{} vs {}", info.home_team, info.away_team));
-                    render_market(m, &market_id, id, info, name)
+                    let name = event_name.get_or_insert_with(name);
+                    render_market(m, &market_id, id, info, name, main)
                 }
             }
         })
         .collect::<Vec<_>>();
-    for (piece, main) in markets.iter_mut().zip(main_lines(state)) {
-        piece.main = main;
-    }
     MatchRender {
         id: info.id.clone(),
         sport: info.sport.clone(),
@@ -231,6 +243,11 @@ mod tests {
             })
     }
 
+    fn has_selections(body: &[u8]) -> bool {
+        let empty = b"\"selections\":[]";
+        !body.windows(empty.len()).any(|w| w == empty)
+    }
+
     /// Re-rendering only the changed markets yields exactly what a full render would.
     #[test]
     fn incremental_render_equals_full_render() {
@@ -280,6 +297,16 @@ mod tests {
                             same(&incremental, &full),
                             "render of {id} diverged at step {step}"
                         );
+                        for piece in &incremental.markets {
+                            // Only main lines are listed, so only they carry list entries.
+                            assert_eq!(
+                                !piece.entries.is_empty(),
+                                piece.main && !piece.body.is_empty() && has_selections(&piece.body),
+                                "entries of {} (main: {})",
+                                piece.id,
+                                piece.main
+                            );
+                        }
                         renders.insert(id, incremental);
                         compared += 1;
                     }

@@ -140,6 +140,11 @@ impl Hub {
         self.sessions[self.shard_id].load(Ordering::Relaxed)
     }
 
+    /// Whether any shard has a session now.
+    pub fn any_sessions(&self) -> bool {
+        self.sessions.iter().any(|s| s.load(Ordering::Relaxed) > 0)
+    }
+
     /// Whether shard `peer` has any session (so events are worth shipping there).
     pub fn has_sessions(&self, peer: usize) -> bool {
         self.sessions[peer].load(Ordering::Relaxed) > 0
