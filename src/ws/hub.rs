@@ -8,6 +8,10 @@
 //! under `"coalesce"` nothing more is queued for it until it has caught up, then it gets a
 //! `resync` message and the latest state of each match instead of every change it missed.
 //! Either way one slow client never slows the others or grows memory without bound.
+//!
+//! The direct writes of one event go out together: the idle sessions' sockets are collected
+//! and the frame is written to all of them in one io_uring submission ([`SendRing`]), then each
+//! outbox hears what its write did before the next event is offered.
 
 use std::{
     cell::{Cell, RefCell},
@@ -26,6 +30,7 @@ use super::{
     event::Event,
     outbox::{text_frame, Offer, Outbox},
     queue::SlowConsumer,
+    send_ring::SendRing,
 };
 
 /// What a session listens to.
@@ -68,6 +73,18 @@ pub(crate) struct Hub {
     /// Fan-out counters, read at scrape.
     pub stats: FanoutStats,
     policy: SlowConsumer,
+    /// Batches one event's direct writes.
+    ring: SendRing,
+    /// One event's direct writes, reused: the outboxes, their sockets, the results.
+    writes: RefCell<Writes>,
+}
+
+/// The direct writes of the event being published.
+#[derive(Debug, Default)]
+struct Writes {
+    outs: Vec<Rc<Outbox>>,
+    fds: Vec<std::os::fd::RawFd>,
+    results: Vec<std::io::Result<usize>>,
 }
 
 /// How fan-out went on this shard: plain counters, the shard is one thread.
@@ -96,6 +113,8 @@ impl Hub {
             slow_coalesced: Cell::new(0),
             stats: FanoutStats::default(),
             policy,
+            ring: SendRing::new(),
+            writes: RefCell::default(),
         }
     }
 
@@ -155,13 +174,14 @@ impl Hub {
     pub fn publish(&self, events: &[Event]) {
         let by_match = self.by_match.borrow();
         let by_sport = self.by_sport.borrow();
+        let mut writes = self.writes.borrow_mut();
         for event in events {
             let mut wire = None;
             let mut offered = 0;
             if let Some(members) = by_match.get(&event.match_id) {
                 let frame = wire.get_or_insert_with(|| text_frame(event.frame.as_bytes()));
                 for m in members {
-                    self.offer(&m.out, frame, event);
+                    self.offer(&m.out, frame, event, &mut writes);
                 }
                 offered += members.len();
             }
@@ -170,11 +190,14 @@ impl Hub {
                     let frame = wire.get_or_insert_with(|| text_frame(event.frame.as_bytes()));
                     for (league, m) in members {
                         if league.as_ref().is_none_or(|l| *l == event.league) {
-                            self.offer(&m.out, frame, event);
+                            self.offer(&m.out, frame, event, &mut writes);
                             offered += 1;
                         }
                     }
                 }
+            }
+            if let Some(frame) = &wire {
+                self.write_all(frame, &mut writes);
             }
             if offered > 0 {
                 self.stats.record(offered, event.born.elapsed());
@@ -213,9 +236,29 @@ impl Hub {
     }
 
     /// Offers an event to one session and applies the slow-consumer policy if it overflows.
-    fn offer(&self, out: &Outbox, frame: &Bytes, event: &Event) {
-        if out.offer(frame, &event.match_id, event.seq) == Offer::Taken {
+    /// Writes `frame` to the sockets collected in `writes` and tells each outbox how it went.
+    /// Before any other event is offered: a socket's frames stay in order.
+    fn write_all(&self, frame: &Bytes, writes: &mut Writes) {
+        if writes.outs.is_empty() {
             return;
+        }
+        let Writes { outs, fds, results } = writes;
+        self.ring.send_all(frame, fds, results);
+        for (out, result) in outs.drain(..).zip(results.drain(..)) {
+            out.sent(frame, result);
+        }
+        fds.clear();
+    }
+
+    fn offer(&self, out: &Rc<Outbox>, frame: &Bytes, event: &Event, writes: &mut Writes) {
+        match out.claim(frame, &event.match_id, event.seq) {
+            Offer::Taken => return,
+            Offer::Write(fd) => {
+                writes.outs.push(out.clone());
+                writes.fds.push(fd);
+                return;
+            }
+            Offer::Overflow => {}
         }
         match self.policy {
             SlowConsumer::Disconnect => {

@@ -11,6 +11,7 @@ pub(crate) mod mux;
 pub(crate) mod one_topic;
 pub(crate) mod outbox;
 pub(crate) mod queue;
+pub(crate) mod send_ring;
 pub(crate) mod session;
 pub(crate) mod snapshot;
 

@@ -57,6 +57,9 @@ pub(crate) enum Offer {
     Taken,
     /// The queue is full: the session is a slow consumer.
     Overflow,
+    /// Write the frame to this socket now, then report with [`Outbox::sent`]: the session is
+    /// idle, so nothing queued can go before it. ([`Outbox::claim`] only.)
+    Write(RawFd),
 }
 
 /// One session's outgoing frames. See the module docs.
@@ -112,8 +115,24 @@ impl Outbox {
         }
     }
 
-    /// Offers change `seq` of `id` as the pre-framed `frame`.
+    /// Offers change `seq` of `id` as the pre-framed `frame`, writing it at once if the
+    /// session is idle. (The hub batches writes with [`Outbox::claim`]; the tests offer.)
+    #[cfg(test)]
     pub fn offer(&self, frame: &Bytes, id: &MatchId, seq: u64) -> Offer {
+        match self.claim(frame, id, seq) {
+            Offer::Write(fd) => {
+                self.sent(frame, super::send_ring::send(fd, frame));
+                Offer::Taken
+            }
+            other => other,
+        }
+    }
+
+    /// Like [`Outbox::offer`], but an idle session's write is left to the caller
+    /// ([`Offer::Write`]), so the hub can write one frame to many sockets in one submission.
+    /// The caller must report it with [`Outbox::sent`] before it offers this outbox anything
+    /// else.
+    pub fn claim(&self, frame: &Bytes, id: &MatchId, seq: u64) -> Offer {
         if self.closed.get() || self.failed.get() || self.overflowed.get() {
             return Offer::Taken; // ending, or coalescing: the session resyncs to the latest state
         }
@@ -122,18 +141,7 @@ impl Outbox {
             if !self.filter.borrow_mut().admit(id, seq) {
                 return Offer::Taken;
             }
-            match send(fd, frame) {
-                Ok(n) if n == frame.len() => {}
-                Ok(n) => self.enqueue(frame.clone(), None, true, n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.enqueue(frame.clone(), None, true, 0)
-                }
-                Err(_) => {
-                    self.failed.set(true);
-                    self.wake();
-                }
-            }
-            return Offer::Taken;
+            return Offer::Write(fd);
         }
         let queued = self.bytes.get();
         let full = self.frames.get() >= self.max_frames
@@ -143,6 +151,22 @@ impl Outbox {
         }
         self.enqueue(frame.clone(), Some((id.clone(), seq)), true, 0);
         Offer::Taken
+    }
+
+    /// What writing `frame` straight to the socket did ([`Offer::Write`]): the rest of a short
+    /// write, or all of a refused one, is queued for the session to finish; an error ends it.
+    pub fn sent(&self, frame: &Bytes, result: io::Result<usize>) {
+        match result {
+            Ok(n) if n == frame.len() => {}
+            Ok(n) => self.enqueue(frame.clone(), None, true, n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.enqueue(frame.clone(), None, true, 0)
+            }
+            Err(_) => {
+                self.failed.set(true);
+                self.wake();
+            }
+        }
     }
 
     fn enqueue(&self, frame: Bytes, change: Option<(MatchId, u64)>, counted: bool, written: usize) {
@@ -343,21 +367,6 @@ impl Outbox {
 /// A text message as a frame, ready for any session's socket.
 pub(crate) fn text_frame(payload: &[u8]) -> Bytes {
     Bytes::from(ws::frame(ws::opcode::TEXT, payload))
-}
-
-/// One non-blocking `send` of `buf` on `fd` (no SIGPIPE on a closed connection).
-fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for `buf.len()` bytes; `fd` is an open socket of a live session
-    // (the outbox forgets it before the session's stream is dropped).
-    let n = unsafe {
-        libc::send(
-            fd,
-            buf.as_ptr().cast(),
-            buf.len(),
-            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-        )
-    };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
 #[cfg(test)]
