@@ -111,6 +111,35 @@ fn an_external_publish_reaches_live_subscribers() {
     );
 }
 
+/// An external publish carries no seq to filter duplicates on: a `/ws` session that reaches
+/// the match through two subscriptions (the match and its sport) still gets it once.
+#[test]
+fn an_external_publish_reaches_a_session_once_through_overlapping_subscriptions() {
+    let redis = Redis::start();
+    let server = node(&redis, "dedup-node");
+    io_health(&server, |io| io["redis"]["subscribed"] == true);
+    let mut ws = connect(&server, "/ws");
+    for (sub, answer) in [
+        (r#"{"op":"subscribe","matches":["ext-1"]}"#, "snapshot"),
+        (r#"{"op":"subscribe","sport":"curling"}"#, "subscribed"),
+    ] {
+        ws.send(tungstenite::Message::text(sub)).expect("send");
+        next_matching(&mut ws, Duration::from_secs(5), |v| v["type"] == answer)
+            .unwrap_or_else(|| panic!("no {answer} for {sub}"));
+    }
+    for n in 1..=3 {
+        let body = format!(r#"{{"matchId":"ext-1","n":{n}}}"#);
+        redis.cli(&["PUBLISH", "markets:curling:", &body]);
+    }
+    let mut got = Vec::new();
+    while let Some(v) = next_matching(&mut ws, Duration::from_secs(2), |v| {
+        v["type"] == "market_update"
+    }) {
+        got.push(v["data"]["n"].as_u64().expect("n"));
+    }
+    assert_eq!(got, [1, 2, 3], "each publish once, in order");
+}
+
 #[test]
 fn a_redis_restart_is_survived_and_subscriptions_come_back() {
     let mut redis = Redis::start();

@@ -184,7 +184,9 @@ async fn converse<S: Service>(
             out.clear();
         }
         if out.capacity() > OUT_KEPT {
-            out.shrink_to(READ_CHUNK); // a burst of pipelined responses should not stay resident
+            // A burst of pipelined responses should not stay resident; a steady response just
+            // over the bound should not be reallocated on every request either.
+            out.shrink_to(OUT_KEPT);
         }
         if let Some(session) = upgrade {
             // A client may not send frames before it has our 101 (RFC 6455 §4.1), so nothing

@@ -82,6 +82,8 @@ pub(crate) struct Outbox {
     /// replies go after them).
     hold: Cell<Option<usize>>,
     overflowed: Cell<bool>,
+    /// Between [`Offer::Write`] and [`Outbox::sent`]: the frame is on its way to the socket.
+    claimed: Cell<bool>,
     closed: Cell<bool>,
     failed: Cell<bool>,
     waker: RefCell<Option<Waker>>,
@@ -108,6 +110,7 @@ impl Outbox {
             max_bytes,
             hold: Cell::new(None),
             overflowed: Cell::new(false),
+            claimed: Cell::new(false),
             closed: Cell::new(false),
             failed: Cell::new(false),
             waker: RefCell::default(),
@@ -130,17 +133,22 @@ impl Outbox {
 
     /// Like [`Outbox::offer`], but an idle session's write is left to the caller
     /// ([`Offer::Write`]), so the hub can write one frame to many sockets in one submission.
-    /// The caller must report it with [`Outbox::sent`] before it offers this outbox anything
-    /// else.
+    /// The caller must report it with [`Outbox::sent`] before it offers this outbox another
+    /// frame. Until then the same frame offered again (a `/ws` session subscribed to a match
+    /// and to its sport, or an external publish, which carries no seq to filter on) is taken as
+    /// already on its way: one socket is never written twice in one batch.
     pub fn claim(&self, frame: &Bytes, id: &MatchId, seq: u64) -> Offer {
-        if self.closed.get() || self.failed.get() || self.overflowed.get() {
-            return Offer::Taken; // ending, or coalescing: the session resyncs to the latest state
+        if self.closed.get() || self.failed.get() || self.overflowed.get() || self.claimed.get() {
+            // Ending; coalescing (the session resyncs to the latest state); or this very frame
+            // is being written already.
+            return Offer::Taken;
         }
         let idle = self.items.borrow().is_empty() && self.hold.get().is_none();
         if let (true, Some(fd)) = (idle, self.fd.get()) {
             if !self.filter.borrow_mut().admit(id, seq) {
                 return Offer::Taken;
             }
+            self.claimed.set(true);
             return Offer::Write(fd);
         }
         let queued = self.bytes.get();
@@ -156,6 +164,7 @@ impl Outbox {
     /// What writing `frame` straight to the socket did ([`Offer::Write`]): the rest of a short
     /// write, or all of a refused one, is queued for the session to finish; an error ends it.
     pub fn sent(&self, frame: &Bytes, result: io::Result<usize>) {
+        self.claimed.set(false);
         match result {
             Ok(n) if n == frame.len() => {}
             Ok(n) => self.enqueue(frame.clone(), None, true, n),

@@ -98,3 +98,46 @@ fn discard_drops_the_backlog_and_end_stops_writes() {
         assert_eq!(out.queued(), 0, "an ended outbox takes nothing");
     });
 }
+
+#[test]
+fn a_claimed_frame_is_not_claimed_again_until_sent() {
+    with_outbox(4, |out, _stream, mut client| {
+        let m = MatchId::new("m");
+        let (ext, two) = (Bytes::from_static(b"ext"), Bytes::from_static(b"two"));
+        // An external publish (seq 0, nothing to filter on) reaching one session through two
+        // subscriptions in one batch.
+        let Offer::Write(fd) = out.claim(&ext, &m, 0) else {
+            panic!("an idle outbox hands the write to the caller");
+        };
+        assert_eq!(
+            out.claim(&ext, &m, 0),
+            Offer::Taken,
+            "already on its way: the socket is written once"
+        );
+        out.sent(&ext, super::super::send_ring::send(fd, &ext));
+        assert_eq!(out.queued(), 0);
+        // Reported: the next frame on the idle outbox is the caller's to write again.
+        let Offer::Write(fd) = out.claim(&two, &m, 0) else {
+            panic!("idle again after sent");
+        };
+        out.sent(&two, super::super::send_ring::send(fd, &two));
+        assert_eq!(read_exactly(&mut client, 6), b"exttwo");
+    });
+}
+
+#[test]
+fn a_refused_direct_write_is_queued_and_later_frames_go_behind_it() {
+    with_outbox(4, |out, _stream, _client| {
+        let m = MatchId::new("m");
+        let (one, two) = (Bytes::from_static(b"one"), Bytes::from_static(b"two"));
+        assert!(matches!(out.claim(&one, &m, 0), Offer::Write(_)));
+        out.sent(&one, Ok(1)); // a short write: the rest waits for the session
+        assert_eq!(out.queued(), 1);
+        assert_eq!(
+            out.claim(&two, &m, 0),
+            Offer::Taken,
+            "queued, not written ahead"
+        );
+        assert_eq!(out.queued(), 2);
+    });
+}

@@ -17,6 +17,7 @@
 
 use std::{cell::RefCell, io, os::fd::RawFd, time::Duration};
 
+use bytes::Bytes;
 use io_uring::{opcode, types, IoUring};
 use tracing::warn;
 
@@ -48,7 +49,13 @@ impl SendRing {
     /// A ring of [`ENTRIES`] entries, or plain sends if the kernel refuses one.
     pub fn new() -> Self {
         let ring = match IoUring::new(ENTRIES) {
-            Ok(ring) => Some(ring),
+            // The bounded wait needs `IORING_ENTER_EXT_ARG` (Linux 5.11); without it a send the
+            // kernel parked could only be waited for without a bound.
+            Ok(ring) if ring.params().is_feature_ext_arg() => Some(ring),
+            Ok(_) => {
+                warn!("io_uring without bounded waits (Linux < 5.11); using one send per socket");
+                None
+            }
             Err(e) => {
                 warn!(error = %e, "no io_uring for fan-out writes; using one send per socket");
                 None
@@ -76,7 +83,8 @@ impl SendRing {
     /// Writes `frame` to each socket of `fds` without blocking; `results[i]` is what the write
     /// to `fds[i]` did (bytes written, possibly fewer than the frame, or the error, `WouldBlock`
     /// when the socket had no room). `fds` are open sockets for the whole call.
-    pub fn send_all(&self, frame: &[u8], fds: &[RawFd], results: &mut Vec<io::Result<usize>>) {
+    /// Each socket appears in `fds` at most once.
+    pub fn send_all(&self, frame: &Bytes, fds: &[RawFd], results: &mut Vec<io::Result<usize>>) {
         let mut slots: Vec<Option<io::Result<usize>>> = Vec::with_capacity(fds.len());
         slots.resize_with(fds.len(), || None);
         let mut ring = self.ring.borrow_mut();
@@ -84,6 +92,9 @@ impl SendRing {
             if let Some(r) = ring.as_mut() {
                 if !submit_all(r, frame, fds, &mut slots) {
                     warn!("fan-out io_uring did not complete its sends; using one send per socket");
+                    // A send the kernel still holds may read the frame after this returns:
+                    // keep its bytes alive for good (one frame, once per process at most).
+                    std::mem::forget(frame.clone());
                     *ring = None;
                 }
             }
@@ -101,7 +112,8 @@ impl SendRing {
 
 /// Submits one send per socket, in chunks of [`ENTRIES`], and fills `slots` with the results.
 /// False if a chunk's completions did not all arrive in time (its outstanding sends are then
-/// cancelled and reaped, and the slots of sends that never ran stay `None`).
+/// cancelled and reaped, and the slots of sends that never ran stay `None`), or the ring was
+/// not in the state this module leaves it in.
 fn submit_all(
     ring: &mut IoUring,
     frame: &[u8],
@@ -111,8 +123,13 @@ fn submit_all(
     let Ok(len) = u32::try_from(frame.len()) else {
         return true; // leave them all to plain sends
     };
+    // Every call leaves both queues empty; anything else is a bug, and the ring is given up.
+    if !ring.submission().is_empty() || !ring.completion().is_empty() {
+        return false;
+    }
     let mut base = 0;
     for chunk in fds.chunks(ENTRIES as usize) {
+        let mut pushed = 0;
         {
             let mut sq = ring.submission();
             for (i, &fd) in chunk.iter().enumerate() {
@@ -121,14 +138,17 @@ fn submit_all(
                     .build()
                     .user_data((base + i) as u64);
                 // SAFETY: `frame` outlives the call, which reaps (or cancels and reaps) every
-                // entry before it returns; `fd` stays open for the call. The queue has room:
-                // it was empty and a chunk is at most its size.
+                // entry it pushed before it returns (or, if that fails, keeps the frame alive:
+                // `send_all`); `fd` stays open for the call.
                 if unsafe { sq.push(&send) }.is_err() {
-                    return true; // not submitted: the rest go out as plain sends
+                    break; // cannot happen (the queue was empty and a chunk fits it)
                 }
+                pushed += 1;
             }
         }
-        let mut outstanding = chunk.len();
+        // What was pushed is submitted and reaped; a socket not pushed keeps its slot `None`
+        // and gets a plain send.
+        let mut outstanding = pushed;
         let deadline = std::time::Instant::now() + WAIT;
         while outstanding > 0 {
             let wait = deadline.saturating_duration_since(std::time::Instant::now());
@@ -138,9 +158,11 @@ fn submit_all(
             let _ = ring.submitter().submit_with_args(outstanding, &args);
             outstanding -= reap(ring, slots);
             if outstanding > 0 && std::time::Instant::now() >= deadline {
-                cancel_outstanding(ring, slots, outstanding);
-                return false;
+                return cancel_outstanding(ring, slots, base..base + pushed);
             }
+        }
+        if pushed < chunk.len() {
+            return true;
         }
         base += chunk.len();
     }
@@ -162,27 +184,36 @@ fn reap(ring: &mut IoUring, slots: &mut [Option<io::Result<usize>>]) -> usize {
     n
 }
 
-/// Cancels every outstanding send and reaps them, so no entry refers to a frame after the call
-/// returns. Bounded: a shard can never hang here.
+/// Cancels the sends of `range` still outstanding, one cancel each (`IORING_OP_ASYNC_CANCEL`
+/// by user data works from Linux 5.5), and reaps them. Always false: the ring is given up.
+/// Bounded: a shard can never hang here.
 fn cancel_outstanding(
     ring: &mut IoUring,
     slots: &mut [Option<io::Result<usize>>],
-    mut outstanding: usize,
-) {
-    let cancel = opcode::AsyncCancel2::new(types::CancelBuilder::any())
-        .build()
-        .user_data(u64::MAX);
-    // SAFETY: a cancel entry refers to no memory of ours.
-    let _ = unsafe { ring.submission().push(&cancel) };
+    range: std::ops::Range<usize>,
+) -> bool {
+    {
+        let mut sq = ring.submission();
+        for i in range.clone().filter(|&i| slots[i].is_none()) {
+            let cancel = opcode::AsyncCancel::new(i as u64)
+                .build()
+                .user_data(u64::MAX);
+            // SAFETY: a cancel entry refers to no memory of ours.
+            if unsafe { sq.push(&cancel) }.is_err() {
+                break;
+            }
+        }
+    }
     for _ in 0..100 {
-        if outstanding == 0 {
-            return;
+        if slots[range.clone()].iter().all(Option::is_some) {
+            break;
         }
         let ts = types::Timespec::from(Duration::from_millis(10));
         let args = types::SubmitArgs::new().timespec(&ts);
         let _ = ring.submitter().submit_with_args(1, &args);
-        outstanding = outstanding.saturating_sub(reap(ring, slots));
+        reap(ring, slots);
     }
+    false
 }
 
 /// One non-blocking `send` of `buf` on `fd` (no SIGPIPE on a closed connection).
@@ -232,9 +263,9 @@ mod tests {
         let socks = pairs(10);
         let fds: Vec<RawFd> = socks.iter().map(|(_, s)| s.as_raw_fd()).collect();
         let mut results = Vec::new();
-        ring.send_all(b"first", &fds, &mut results);
+        ring.send_all(&Bytes::from_static(b"first"), &fds, &mut results);
         assert!(results.iter().all(|r| matches!(r, Ok(5))), "{results:?}");
-        ring.send_all(b"second", &fds, &mut results);
+        ring.send_all(&Bytes::from_static(b"second"), &fds, &mut results);
         assert!(results.iter().all(|r| matches!(r, Ok(6))), "{results:?}");
         for (mut c, _) in socks {
             let mut got = [0u8; 11];
@@ -255,7 +286,7 @@ mod tests {
         while send(fds[0], &block).is_ok() {}
         let mut results = Vec::new();
         let started = std::time::Instant::now();
-        ring.send_all(b"frame", &fds, &mut results);
+        ring.send_all(&Bytes::from_static(b"frame"), &fds, &mut results);
         assert!(started.elapsed() < WAIT, "answered at once");
         assert!(
             matches!(&results[0], Err(e) if e.kind() == io::ErrorKind::WouldBlock),
@@ -280,7 +311,7 @@ mod tests {
         // The first write after the peer's close may still be accepted; the next one fails.
         let mut results = Vec::new();
         for _ in 0..3 {
-            ring.send_all(b"frame", &fds, &mut results);
+            ring.send_all(&Bytes::from_static(b"frame"), &fds, &mut results);
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(results[0].is_err(), "{:?}", results[0]);
@@ -293,8 +324,44 @@ mod tests {
         let socks = pairs(6);
         let fds: Vec<RawFd> = socks.iter().map(|(_, s)| s.as_raw_fd()).collect();
         let mut results = Vec::new();
-        ring.send_all(b"abc", &fds, &mut results);
+        ring.send_all(&Bytes::from_static(b"abc"), &fds, &mut results);
         assert_eq!(results.len(), 6);
         assert!(results.iter().all(|r| matches!(r, Ok(3))));
+    }
+
+    /// A send the kernel parked (here: one without `MSG_DONTWAIT` on a full socket, which the
+    /// server never issues) is cancelled and reaped within the bound, and the ring refuses
+    /// further use while entries it did not push are queued.
+    #[test]
+    fn a_parked_send_is_cancelled_and_reaped() {
+        let mut ring = IoUring::new(8).expect("io_uring");
+        let socks = pairs(1);
+        let fd = socks[0].1.as_raw_fd();
+        let block = vec![b'x'; 64 * 1024];
+        while send(fd, &block).is_ok() {}
+        let parked = opcode::Send::new(types::Fd(fd), block.as_ptr(), 1024)
+            .build()
+            .user_data(0);
+        // SAFETY: `block` outlives the entry: it is cancelled and reaped below.
+        unsafe { ring.submission().push(&parked) }.expect("room");
+        ring.submit().expect("submit");
+        let mut slots = vec![None];
+        assert_eq!(reap(&mut ring, &mut slots), 0, "parked, not completed");
+        let started = std::time::Instant::now();
+        assert!(!cancel_outstanding(&mut ring, &mut slots, 0..1));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(
+            matches!(&slots[0], Some(Err(e)) if e.raw_os_error() == Some(libc::ECANCELED)),
+            "{:?}",
+            slots[0]
+        );
+        // A ring holding an entry this module did not leave is not used.
+        let nop = opcode::Nop::new().build().user_data(7);
+        // SAFETY: a no-op refers to no memory.
+        unsafe { ring.submission().push(&nop) }.expect("room");
+        let mut slots = vec![None];
+        assert!(!submit_all(&mut ring, b"frame", &[fd], &mut slots));
+        assert!(slots[0].is_none(), "nothing was sent through it");
+        drop(block);
     }
 }
