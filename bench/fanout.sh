@@ -180,7 +180,8 @@ jget() { # field json
 
 COLS=(connected failed delivered_per_s latency_p50_us latency_p99_us latency_p999_us latency_max_us
   expected delivered lost out_of_order duplicates closed_early undelivered close_codes rss_before_kib
-  rss_connected_kib rss_peak_kib rss_per_session_bytes server_cpu_pct client_cpu_pct other_cpu_pct)
+  rss_connected_kib rss_peak_kib rss_per_session_bytes server_cpu_pct client_cpu_pct other_cpu_pct
+  server_cpu_us_per_msg client_cpu_us_per_msg)
 (IFS=$'\t'; printf 'round\tserver\t%s\n' "${COLS[*]}") >"$RESULTS"
 for round in $(seq "$ROUNDS"); do
   for name in $SERVERS; do
@@ -202,25 +203,38 @@ ms() { awk -v u="$1" 'BEGIN { if (u == "-") print "-"; else printf "%.2f", u / 1
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 echo
 echo "medians over $ROUNDS round(s): $N subscribers, $M matches, $RATE/s per match, $COUNT per match"
-printf '%-10s %9s %9s %9s %9s %9s %7s %5s %5s %6s %11s %11s %6s\n' server msgs/s p50_ms p99_ms p999_ms \
-  max_ms lost ooo dup closed undelivered B/session cpu%
+FMT='%-10s %9s %9s %9s %9s %9s %7s %5s %5s %6s %11s %11s %6s %7s %7s\n'
+# shellcheck disable=SC2059 # one format for the header and the rows
+printf "$FMT" server msgs/s p50_ms p99_ms p999_ms max_ms lost ooo dup closed undelivered B/session \
+  cpu% srv_us gen_us
 for name in $SERVERS; do
-  printf '%-10s %9s %9s %9s %9s %9s %7s %5s %5s %6s %11s %11s %6s\n' "$name" "$(col "$name" delivered_per_s)" \
+  # shellcheck disable=SC2059
+  printf "$FMT" "$name" "$(col "$name" delivered_per_s)" \
     "$(ms "$(col "$name" latency_p50_us)")" "$(ms "$(col "$name" latency_p99_us)")" \
     "$(ms "$(col "$name" latency_p999_us)")" "$(ms "$(col "$name" latency_max_us)")" \
     "$(total "$name" 12)" "$(total "$name" 13)" "$(total "$name" 14)" "$(total "$name" 15)" \
-    "$(total "$name" 16)" "$(col "$name" rss_per_session_bytes)" "$(col "$name" server_cpu_pct)"
+    "$(total "$name" 16)" "$(col "$name" rss_per_session_bytes)" "$(col "$name" server_cpu_pct)" \
+    "$(col "$name" server_cpu_us_per_msg)" "$(col "$name" client_cpu_us_per_msg)"
 done
 echo "(lost = gaps, ooo = out of order, dup, closed = closed by the server early, undelivered = not"
 echo " arrived when the run ended: totals over the rounds; B/session = server RSS per idle subscribed"
-echo " session; cpu% = server cpu from the first publish to the end of the drain, 100 = one core)"
+echo " session; cpu% = server cpu from the first publish to the end of the drain, 100 = one core;"
+echo " srv_us, gen_us = server and generator cpu per delivered message, µs)"
+for name in $SERVERS; do
+  if awk -v s="$(col "$name" server_cpu_us_per_msg)" -v g="$(col "$name" client_cpu_us_per_msg)" \
+    'BEGIN { exit !(s != "-" && g != "-" && g + 0 >= s + 0) }'; then
+    echo "note: $name: gen_us >= srv_us: a burst reached its last subscriber no sooner than the generator"
+    echo "      could read it, so these latencies bound the generator as much as the server"
+  fi
+done
 if [ $COMPARE = 1 ]; then
   echo
   echo "ratios (inplay / reference; msgs/s: higher is better for inplay, p99 and RSS: lower is better):"
   for ref in $REF_SERVERS; do
-    printf '  inplay/%-10s delivered msgs/s x%s   p99 x%s   RSS per session x%s\n' "$ref" \
-      "$(ratio "$(col inplay delivered_per_s)" "$(col "$ref" delivered_per_s)")" \
+    printf '  inplay/%-10s delivered msgs/s x%s   p99 x%s   RSS per session x%s   cpu per message x%s\n' \
+      "$ref" "$(ratio "$(col inplay delivered_per_s)" "$(col "$ref" delivered_per_s)")" \
       "$(ratio "$(col inplay latency_p99_us)" "$(col "$ref" latency_p99_us)")" \
-      "$(ratio "$(col inplay rss_per_session_bytes)" "$(col "$ref" rss_per_session_bytes)")"
+      "$(ratio "$(col inplay rss_per_session_bytes)" "$(col "$ref" rss_per_session_bytes)")" \
+      "$(ratio "$(col inplay server_cpu_us_per_msg)" "$(col "$ref" server_cpu_us_per_msg)")"
   done
 fi

@@ -75,6 +75,10 @@ fn assert_complete(r: &Report) {
         "{summary}"
     );
     assert!(r.server_cpu_s.is_some(), "{summary}");
+    assert!(
+        r.server_cpu_us_per_msg.is_some() && r.client_cpu_us_per_msg.is_some(),
+        "{summary}"
+    );
     let parsed: serde_json::Value = serde_json::from_str(&summary).expect("one JSON object");
     assert_eq!(parsed["delivered"], r.delivered);
     assert!(r.table().contains("per idle subscribed session"));
@@ -90,6 +94,21 @@ fn fanout_generator_measures_live_and_ws_subscribers() {
     let mux = small_run(&server, &redis, Endpoint::Mux);
     assert_complete(&mux);
     assert!(mux.other_frames >= 50, "{}", mux.json());
+}
+
+#[test]
+fn fanout_generator_answers_the_servers_pings() {
+    // The server pings every 100 ms and drops a client it has not heard from in 400 ms; a run
+    // lasts over a second, so a subscriber that did not answer would be closed early.
+    let redis = Redis::start();
+    let server = TestServer::start(&[
+        ("REDIS_URL", &redis.url()),
+        ("INPLAY_DEMO_ENABLED", "false"),
+        ("INPLAY_WEBSOCKET_PING_INTERVAL_MS", "100"),
+        ("INPLAY_WEBSOCKET_IDLE_TIMEOUT_MS", "400"),
+    ]);
+    let r = small_run(&server, &redis, Endpoint::Live);
+    assert_complete(&r);
 }
 
 #[test]

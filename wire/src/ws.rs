@@ -73,6 +73,22 @@ pub fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A frame as a client sends it: masked with `mask`, final or not (`fin`). The server never
+/// sends one; its tests and the fan-out load generator (`bench/fanout`) do.
+pub fn client_frame(fin: bool, opcode: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let (mut h, used) = header(opcode, payload.len());
+    if !fin {
+        h[0] &= 0x7F;
+    }
+    h[1] |= 0x80;
+    let mut out = Vec::with_capacity(used + 4 + payload.len());
+    out.extend_from_slice(&h[..used]);
+    out.extend_from_slice(&mask);
+    out.extend_from_slice(payload);
+    unmask(&mut out[used + 4..], mask);
+    out
+}
+
 /// A close frame with `code` and `reason` (cut to fit a control frame's 125 bytes).
 pub fn close_frame(code: u16, reason: &str) -> Vec<u8> {
     let mut payload = code.to_be_bytes().to_vec();
@@ -307,7 +323,8 @@ fn close_payload(payload: &[u8]) -> Result<Option<u16>, Error> {
     }
 }
 
-fn unmask(payload: &mut [u8], mask: [u8; 4]) {
+/// XORs `payload` with `mask` (masking and unmasking are the same operation).
+pub fn unmask(payload: &mut [u8], mask: [u8; 4]) {
     for (i, b) in payload.iter_mut().enumerate() {
         *b ^= mask[i & 3];
     }

@@ -190,9 +190,14 @@ impl Config {
 
     /// The URL subscriber connections open.
     pub fn url(&self, match_id: &str) -> String {
+        format!("ws://{}:{}{}", self.host, self.port, self.path(match_id))
+    }
+
+    /// The path of [`url`](Self::url).
+    pub fn path(&self, match_id: &str) -> String {
         match self.endpoint {
-            Endpoint::Live => format!("ws://{}:{}/live/{match_id}", self.host, self.port),
-            Endpoint::Mux => format!("ws://{}:{}/ws", self.host, self.port),
+            Endpoint::Live => format!("/live/{match_id}"),
+            Endpoint::Mux => "/ws".to_owned(),
         }
     }
 }

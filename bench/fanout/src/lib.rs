@@ -10,8 +10,10 @@
 //!
 //! # Layout
 //! * [`config`]: the command line.
-//! * [`subscriber`]: one WebSocket connection and what it receives.
+//! * [`subscriber`]: one subscriber and what it receives.
+//! * [`connection`]: its WebSocket connection (upgrade, reads, pongs, close).
 //! * [`frame`]: what a received frame means; the published message.
+//! * [`ws_client`]: the WebSocket client wire format (upgrade, frames) the subscribers speak.
 //! * [`tally`]: one subscriber's account of update numbers (loss, order, duplicates).
 //! * [`publisher`]: the paced Redis publisher (a plain thread, blocking connection).
 //! * [`probe`]: RSS and CPU time from `/proc`.
@@ -20,6 +22,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod connection;
 pub mod frame;
 pub mod probe;
 pub mod publisher;
@@ -27,6 +30,7 @@ pub mod report;
 pub mod run;
 pub mod subscriber;
 pub mod tally;
+pub mod ws_client;
 
 pub use config::{Config, Endpoint, USAGE};
 pub use report::Report;

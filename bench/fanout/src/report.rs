@@ -96,6 +96,11 @@ pub struct Report {
     pub client_cpu_pct: f64,
     /// Every other program's (busy time of all cpus minus server and generator), % of one core.
     pub other_cpu_pct: Option<f64>,
+    /// The server's CPU time per delivered message, µs: its cost of one frame to one socket.
+    pub server_cpu_us_per_msg: Option<f64>,
+    /// This generator's, µs: with every subscriber on one match, a burst's last receive
+    /// comes no sooner than (subscribers × this) after its first, whatever the server does.
+    pub client_cpu_us_per_msg: Option<f64>,
     /// Whole run, s.
     pub elapsed_s: f64,
     /// Whether anything was delivered (the exit status follows it).
@@ -200,6 +205,13 @@ impl Report {
             self.client_cpu_pct,
             pct(self.other_cpu_pct),
             self.window_s
+        );
+        let us = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
+        let _ = writeln!(
+            t,
+            "  per message   server {} µs cpu, generator {} µs cpu (per delivered message)",
+            us(self.server_cpu_us_per_msg),
+            us(self.client_cpu_us_per_msg)
         );
         t
     }

@@ -286,4 +286,11 @@ fn cpu(report: &mut Report, start: CpuMark, end: CpuMark, window_s: f64) {
     report.server_cpu_s = server.map(|t| t as f64 / TICKS_PER_SEC);
     report.server_cpu_pct = server.map(pct);
     report.other_cpu_pct = server.map(|s| pct(machine.saturating_sub(s + client)));
+    if report.delivered > 0 {
+        let per_msg = |ticks: u64| {
+            (ticks as f64 / TICKS_PER_SEC * 1e6 / report.delivered as f64 * 100.0).round() / 100.0
+        };
+        report.server_cpu_us_per_msg = server.map(per_msg);
+        report.client_cpu_us_per_msg = Some(per_msg(client));
+    }
 }

@@ -17,15 +17,10 @@ use std::{
     time::Duration,
 };
 
-use async_tungstenite::{
-    tokio::{client_async_with_config, TokioAdapter},
-    tungstenite::{protocol::WebSocketConfig, Message},
-    WebSocketStream,
-};
-use futures_util::StreamExt;
 use hdrhistogram::Histogram;
+use inplay_wire::ws::opcode;
 use tokio::{
-    net::{TcpSocket, TcpStream},
+    net::TcpSocket,
     sync::{watch, Semaphore},
     time::timeout,
 };
@@ -33,8 +28,10 @@ use tokio::{
 use crate::{
     clock::unix_micros,
     config::{Config, Endpoint},
+    connection::Connection,
     frame::{classify, Frame},
     tally::{Arrival, Tally},
+    ws_client::Message,
 };
 
 /// Longest a subscriber may take to connect, upgrade and (on `/ws`) get its snapshot.
@@ -42,8 +39,6 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Latencies above this (an hour, in µs) are recorded as this.
 const MAX_LATENCY_US: u64 = 3_600_000_000;
-
-type Ws = WebSocketStream<TokioAdapter<TcpStream>>;
 
 /// State every subscriber shares.
 #[derive(Debug)]
@@ -133,8 +128,8 @@ impl Shared {
         Ok(all)
     }
 
-    fn record(&self, index: usize, sent_at_us: u64) {
-        let now = unix_micros();
+    /// Records an update received at `now` (unix µs, taken when its bytes were read).
+    fn record(&self, index: usize, sent_at_us: u64, now: u64) {
         let latency = now.saturating_sub(sent_at_us).clamp(1, MAX_LATENCY_US);
         let shard = &self.latency[index % self.latency.len()];
         shard
@@ -164,18 +159,36 @@ pub async fn run(index: usize, shared: Arc<Shared>, mut stop: watch::Receiver<bo
     };
     shared.connected.fetch_add(1, Ordering::Relaxed);
     shared.connected_per_match[match_index].fetch_add(1, Ordering::Relaxed);
+    // The stop signal's future lives across reads: a new one per read would register a waker
+    // with the channel each time.
+    let stopped = stop.wait_for(|stop| *stop);
+    tokio::pin!(stopped);
     let ended = loop {
-        let msg = tokio::select! {
+        tokio::select! {
             biased;
-            _ = stop.wait_for(|stop| *stop) => break Ended::Stopped,
-            msg = ws.next() => msg,
-        };
-        if let Some(ended) = on_message(&shared, index, &match_id, msg, &mut tally) {
-            break ended;
+            _ = &mut stopped => break Ended::Stopped,
+            ready = ws.readable() => {
+                if let Err(e) = ready {
+                    break Ended::Failed(e.to_string());
+                }
+            }
+        }
+        match ws.try_read() {
+            Ok(0) => break Ended::ClosedByServer(None),
+            Ok(_) => {
+                let now = unix_micros();
+                if let Some(ended) =
+                    on_read(&shared, index, &match_id, &mut ws, now, &mut tally).await
+                {
+                    break ended;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => break Ended::Failed(e.to_string()),
         }
     };
     if ended == Ended::Stopped {
-        let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+        let _ = timeout(Duration::from_secs(1), ws.close()).await;
     }
     Outcome {
         match_index,
@@ -193,35 +206,58 @@ fn not_connected(shared: &Shared, match_index: usize, tally: Tally, error: Strin
     }
 }
 
-/// Counts one read; `Some` when the connection is over.
-fn on_message(
+/// Counts every message one read completed; `Some` when the connection is over.
+async fn on_read(
     shared: &Shared,
     index: usize,
     match_id: &str,
-    msg: Option<Result<Message, async_tungstenite::tungstenite::Error>>,
+    ws: &mut Connection,
+    now: u64,
     tally: &mut Tally,
 ) -> Option<Ended> {
-    match msg {
-        Some(Ok(Message::Text(text))) => on_text(shared, index, match_id, &text, tally),
-        Some(Ok(Message::Binary(_))) => tally.counts.malformed += 1,
-        Some(Ok(Message::Close(frame))) => {
-            return Some(Ended::ClosedByServer(frame.map(|f| u16::from(f.code))))
+    loop {
+        let pong = match ws.reader.message() {
+            Ok(None) => return None,
+            Err(e) => return Some(Ended::Failed(e)),
+            Ok(Some(Message::Text(text))) => {
+                on_text(shared, index, match_id, text, now, tally);
+                None
+            }
+            Ok(Some(Message::Binary)) => {
+                tally.counts.malformed += 1;
+                None
+            }
+            Ok(Some(Message::Close(code))) => return Some(Ended::ClosedByServer(code)),
+            Ok(Some(Message::Ping(payload))) => Some(payload.to_vec()),
+            Ok(Some(Message::Pong)) => None,
+        };
+        if let Some(payload) = pong {
+            if let Err(e) = ws.send(opcode::PONG, &payload).await {
+                return Some(Ended::Failed(format!("pong: {e}")));
+            }
         }
-        Some(Ok(_)) => {} // pings are answered by the protocol layer
-        Some(Err(e)) => return Some(Ended::Failed(e.to_string())),
-        None => return Some(Ended::ClosedByServer(None)),
     }
-    None
 }
 
-fn on_text(shared: &Shared, index: usize, match_id: &str, text: &str, tally: &mut Tally) {
+fn on_text(
+    shared: &Shared,
+    index: usize,
+    match_id: &str,
+    text: &[u8],
+    now: u64,
+    tally: &mut Tally,
+) {
+    let Ok(text) = std::str::from_utf8(text) else {
+        tally.counts.malformed += 1;
+        return;
+    };
     match classify(text, match_id) {
         Frame::Update {
             n,
             sent_at_us,
             right_match: true,
         } => match tally.record(n) {
-            Arrival::InOrder | Arrival::OutOfOrder => shared.record(index, sent_at_us),
+            Arrival::InOrder | Arrival::OutOfOrder => shared.record(index, sent_at_us, now),
             Arrival::Duplicate | Arrival::Unexpected => {}
         },
         Frame::Update { .. } => tally.counts.unexpected += 1,
@@ -236,7 +272,7 @@ async fn open(
     index: usize,
     match_id: &str,
     tally: &mut Tally,
-) -> Result<Ws, String> {
+) -> Result<Connection, String> {
     let config = &shared.config;
     let server = shared.server;
     let socket = match server {
@@ -256,31 +292,38 @@ async fn open(
     stream
         .set_nodelay(true)
         .map_err(|e| format!("nodelay: {e}"))?;
-    // Small buffers: frames are ~200 bytes, and N of these live in one process.
-    let ws_config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let (mut ws, _response) =
-        client_async_with_config(config.url(match_id), stream, Some(ws_config))
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
+    let mut ws = Connection::new(stream, index as u32);
+    ws.upgrade(&config.host, config.port, &config.path(match_id))
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
     if config.endpoint == Endpoint::Mux {
         let subscribe = format!(r#"{{"op":"subscribe","matches":["{match_id}"]}}"#);
-        ws.send(Message::Text(subscribe.into()))
+        ws.send(opcode::TEXT, subscribe.as_bytes())
             .await
             .map_err(|e| format!("subscribe: {e}"))?;
         loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(text))) => match classify(&text, match_id) {
-                    Frame::Snapshot => break,
-                    Frame::Malformed => tally.counts.malformed += 1,
-                    _ => tally.counts.other += 1,
-                },
-                Some(Ok(Message::Close(_))) | None => {
-                    return Err("closed before the snapshot".into())
+            match ws.reader.message() {
+                Ok(Some(Message::Text(text))) => {
+                    match classify(&String::from_utf8_lossy(text), match_id) {
+                        Frame::Snapshot => break,
+                        Frame::Malformed => tally.counts.malformed += 1,
+                        _ => tally.counts.other += 1,
+                    }
                 }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(format!("before the snapshot: {e}")),
+                Ok(Some(Message::Close(_))) => return Err("closed before the snapshot".into()),
+                Ok(Some(Message::Ping(payload))) => {
+                    let payload = payload.to_vec();
+                    ws.send(opcode::PONG, &payload)
+                        .await
+                        .map_err(|e| format!("pong: {e}"))?;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    if ws.read().await? == 0 {
+                        return Err("closed before the snapshot".into());
+                    }
+                }
+                Err(e) => return Err(format!("before the snapshot: {e}")),
             }
         }
     }
