@@ -125,8 +125,9 @@ pub(crate) fn route_label(method: Method, path: &str) -> &'static str {
     };
     ROUTES
         .iter()
-        .find(|(m, template, _)| *m == method && match_template(template, path).is_some())
-        .map_or("unmatched", |(_, template, _)| template)
+        .zip(&SPLITS)
+        .find(|((m, _, _), split)| *m == method && split.matches(path).is_some())
+        .map_or("unmatched", |((_, template, _), _)| template)
 }
 
 /// Result of matching a path.
@@ -147,8 +148,8 @@ pub(crate) fn match_route(method: Method, path: &str) -> Matched<'_> {
         method
     };
     let mut allowed: Option<&'static str> = None;
-    for &(m, template, route) in ROUTES {
-        if let Some(param) = match_template(template, path) {
+    for (&(m, _, route), split) in ROUTES.iter().zip(&SPLITS) {
+        if let Some(param) = split.matches(path) {
             if m == method {
                 return Matched::Found(route, param);
             }
@@ -161,20 +162,77 @@ pub(crate) fn match_route(method: Method, path: &str) -> Matched<'_> {
     allowed.map_or(Matched::NotFound, Matched::WrongMethod)
 }
 
-/// Matches one template with at most one `{param}` segment; returns the parameter's value.
-/// Every request is matched against the table (and again for its metrics label), so this
-/// compares prefixes and suffixes instead of walking segments.
-fn match_template<'p>(template: &str, path: &'p str) -> Option<&'p str> {
-    let path = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(path);
-    let Some((prefix, rest)) = template.split_once('{') else {
-        return (template == path).then_some("");
-    };
-    let suffix = rest.split_once('}').map_or("", |(_, s)| s);
-    let param = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
-    (!param.is_empty() && !param.contains('/')).then_some(param)
+/// A template split around its parameter, `prefix{param}suffix` (`suffix` is `None` for a
+/// fixed path). Every request is matched against the table (and again for its metrics label),
+/// so the split is done once, at compile time, and matching compares a prefix and a suffix.
+#[derive(Clone, Copy, Debug)]
+struct Split {
+    prefix: &'static str,
+    suffix: Option<&'static str>,
+}
+
+/// [`ROUTES`]' templates, split.
+const SPLITS: [Split; ROUTES.len()] = {
+    let mut out = [Split {
+        prefix: "",
+        suffix: None,
+    }; ROUTES.len()];
+    let mut i = 0;
+    while i < ROUTES.len() {
+        out[i] = Split::of(ROUTES[i].1);
+        i += 1;
+    }
+    out
+};
+
+impl Split {
+    /// Splits `template` at its first `{…}` segment.
+    const fn of(template: &'static str) -> Self {
+        let bytes = template.as_bytes();
+        let mut open = 0;
+        while open < bytes.len() && bytes[open] != b'{' {
+            open += 1;
+        }
+        if open == bytes.len() {
+            return Self {
+                prefix: template,
+                suffix: None,
+            };
+        }
+        let mut close = open;
+        while close < bytes.len() && bytes[close] != b'}' {
+            close += 1;
+        }
+        let suffix = if close < bytes.len() {
+            template.split_at(close + 1).1
+        } else {
+            ""
+        };
+        Self {
+            prefix: template.split_at(open).0,
+            suffix: Some(suffix),
+        }
+    }
+
+    /// The parameter's value if `path` matches (empty for a fixed path). A trailing `/` is
+    /// ignored; a parameter is one non-empty segment.
+    fn matches<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        let Some(suffix) = self.suffix else {
+            return (self.prefix == path).then_some("");
+        };
+        let param = path.strip_prefix(self.prefix)?.strip_suffix(suffix)?;
+        (!param.is_empty() && !param.contains('/')).then_some(param)
+    }
+}
+
+/// Matches one template (at most one `{param}` segment); returns the parameter's value.
+#[cfg(test)]
+fn match_template<'p>(template: &'static str, path: &'p str) -> Option<&'p str> {
+    Split::of(template).matches(path)
 }
 
 #[cfg(test)]
