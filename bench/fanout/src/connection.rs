@@ -90,6 +90,13 @@ impl Connection {
         self.stream.write_all(&frame).await
     }
 
+    /// Answers a server ping with its payload.
+    pub async fn pong(&mut self, payload: &[u8]) -> Result<(), String> {
+        self.send(opcode::PONG, payload)
+            .await
+            .map_err(|e| format!("pong: {e}"))
+    }
+
     /// Says goodbye (1000) and waits for the server's close or the end of the stream, so
     /// neither side is left with unread bytes (a reset).
     pub async fn close(&mut self) {

@@ -232,8 +232,8 @@ async fn on_read(
             Ok(Some(Message::Pong)) => None,
         };
         if let Some(payload) = pong {
-            if let Err(e) = ws.send(opcode::PONG, &payload).await {
-                return Some(Ended::Failed(format!("pong: {e}")));
+            if let Err(e) = ws.pong(&payload).await {
+                return Some(Ended::Failed(e));
             }
         }
     }
@@ -313,9 +313,7 @@ async fn open(
                 Ok(Some(Message::Close(_))) => return Err("closed before the snapshot".into()),
                 Ok(Some(Message::Ping(payload))) => {
                     let payload = payload.to_vec();
-                    ws.send(opcode::PONG, &payload)
-                        .await
-                        .map_err(|e| format!("pong: {e}"))?;
+                    ws.pong(&payload).await?;
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => {
