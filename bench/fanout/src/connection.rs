@@ -1,7 +1,10 @@
 //! A subscriber's WebSocket connection: the socket, the bytes received and not yet parsed,
 //! and the masks of the frames it sends.
 
-use tokio::{io::AsyncWriteExt, net::TcpStream};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
 use tungstenite::handshake::client::generate_key;
 
 use crate::ws_client::{client_frame, upgrade_answer, upgrade_request, Message, Reader};
@@ -27,19 +30,6 @@ impl Connection {
             reader: Reader::default(),
             mask: seed ^ 0x9e37_79b9,
         }
-    }
-
-    /// Waits until the socket has something to read (or an error).
-    pub async fn readable(&self) -> std::io::Result<()> {
-        self.stream.readable().await
-    }
-
-    /// Reads what is there into the reader without waiting: `WouldBlock` if nothing is, 0 at
-    /// the end of the stream.
-    pub fn try_read(&mut self) -> std::io::Result<usize> {
-        let n = self.stream.try_read(self.reader.spare(READ_CHUNK))?;
-        self.reader.filled(n);
-        Ok(n)
     }
 
     /// Sends the upgrade request and checks the answer; bytes after it stay in the reader.
@@ -69,15 +59,15 @@ impl Connection {
     }
 
     /// Reads what is there into the reader (waiting for something); 0 at the end of the stream.
-    pub async fn read(&mut self) -> Result<usize, String> {
-        loop {
-            self.stream.readable().await.map_err(|e| e.to_string())?;
-            match self.try_read() {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e.to_string()),
-            }
-        }
+    ///
+    /// One `recv` per wake-up: a read that fills less than it asked for tells tokio the socket
+    /// is drained, so the next call waits for readiness instead of trying a `recv` that would
+    /// only say `WouldBlock` (half the generator's syscalls per message, when it read with
+    /// `try_read`). Cancel-safe: dropped before it completes, it has read nothing.
+    pub async fn read(&mut self) -> std::io::Result<usize> {
+        let n = self.stream.read(self.reader.spare(READ_CHUNK)).await?;
+        self.reader.filled(n);
+        Ok(n)
     }
 
     /// Sends one client frame (masked, as a client must).

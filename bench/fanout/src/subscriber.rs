@@ -164,16 +164,12 @@ pub async fn run(index: usize, shared: Arc<Shared>, mut stop: watch::Receiver<bo
     let stopped = stop.wait_for(|stop| *stop);
     tokio::pin!(stopped);
     let ended = loop {
-        tokio::select! {
+        let read = tokio::select! {
             biased;
             _ = &mut stopped => break Ended::Stopped,
-            ready = ws.readable() => {
-                if let Err(e) = ready {
-                    break Ended::Failed(e.to_string());
-                }
-            }
-        }
-        match ws.try_read() {
+            read = ws.read() => read,
+        };
+        match read {
             Ok(0) => break Ended::ClosedByServer(None),
             Ok(_) => {
                 let now = unix_micros();
@@ -183,7 +179,6 @@ pub async fn run(index: usize, shared: Arc<Shared>, mut stop: watch::Receiver<bo
                     break ended;
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(e) => break Ended::Failed(e.to_string()),
         }
     };
@@ -317,7 +312,7 @@ async fn open(
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => {
-                    if ws.read().await? == 0 {
+                    if ws.read().await.map_err(|e| e.to_string())? == 0 {
                         return Err("closed before the snapshot".into());
                     }
                 }
