@@ -19,7 +19,8 @@
 # Env: BENCH_BIN (benchmark this inplay binary instead of building one), WARMUP (3),
 #      LOAD_MAX (1.5), LOAD_WAIT (120), MAX_OTHER (15), RETRIES (2), SERVERS ("inplay bun bun-native"),
 #      REF_DIR (/work/shared/peers/original-fastify), OUT (results and logs; default a new
-#      /tmp/inplay-compare-* directory).
+#      /tmp/inplay-compare-* directory), ACCEPT_ENCODING (send this Accept-Encoding to every
+#      server, e.g. gzip; default none, like the original service's own benchmark).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -65,6 +66,7 @@ echo "inplay $(source_version), $(date -u +%FT%TZ), $NPROC cpus"
 echo "servers on cpu $SERVER_CPU (one core each), wrk on cpu $WRK_CPU: wrk -t1 -c$CONNS -d${DUR}s --latency, ${WARMUP}s warm-up per endpoint"
 echo "inplay: INPLAY_SERVER_SHARDS=1, INPLAY_RATE_LIMIT_ENABLED=false (rate limiting off for the benchmark)"
 echo "bun:    $REF_DIR/run.sh bun (Fastify on Bun), BENCH=1; bun-native: run.sh bun-native (Bun.serve), BENCH=1"
+[ -n "${ACCEPT_ENCODING:-}" ] && echo "every request: Accept-Encoding: $ACCEPT_ENCODING (inplay gzips its lists for it; the references send JSON as it is)"
 echo "$ROUNDS rounds x ($SERVERS); results in $RESULTS, logs in $OUT"
 echo
 

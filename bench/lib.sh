@@ -164,6 +164,7 @@ fetch_inplay_ids() { # base_url out_file
 # --- one wrk run -----------------------------------------------------------------------------
 
 # run_wrk URL DURATION_S CONNS WRK_CPU [IDS_FILE PREFIX]
+# With ACCEPT_ENCODING set, every request carries that Accept-Encoding header.
 # Holds $LOCK for the run, samples the server's cpu and the machine around it, and sets
 # R[...]: rps p50 p90 p99 max (ms) non2xx sockerr bytes_per_resp srv_cpu other_cpu wrk_cpu steal
 # hwm_kib hwm_mib alive raw (wrk's output)
@@ -171,7 +172,9 @@ declare -A R
 run_wrk() {
   local url=$1 dur=$2 conns=$3 wrkcpu=$4 ids=${5:-} prefix=${6:-} out rc=0 scpus=$SERVER_CPUS
   local j0 j1 t0 t1 busy0 busy1 steal0 steal1 line kv p wbusy0 wbusy1 _s
-  local args=(wrk -t1 -c"$conns" -d"${dur}s" --latency --timeout 5s -s "$BENCH_DIR/wrk.lua" "$url")
+  local args=(wrk -t1 -c"$conns" -d"${dur}s" --latency --timeout 5s -s "$BENCH_DIR/wrk.lua")
+  [ -n "${ACCEPT_ENCODING:-}" ] && args+=(-H "Accept-Encoding: $ACCEPT_ENCODING")
+  args+=("$url")
   [ -n "$ids" ] && args+=(-- "$ids" "$prefix")
   exec 9>>"$LOCK"
   timeout 900 flock 9 || { exec 9>&-; die "could not get $LOCK within 900 s"; }

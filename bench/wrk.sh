@@ -13,7 +13,9 @@
 # and its peak RSS (VmHWM).
 # Env: BENCH_BIN (benchmark this inplay binary instead of building one), WARMUP (2 s of load
 #      per endpoint before measuring, 0 = none), PORT (default: a free one),
-#      OUT (where logs go; default a new /tmp/inplay-wrk-* directory).
+#      OUT (where logs go; default a new /tmp/inplay-wrk-* directory), ACCEPT_ENCODING (send
+#      this Accept-Encoding, e.g. gzip, as browsers and mobile clients do; default none, like
+#      the original service's own benchmark).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -44,6 +46,7 @@ trap 'exit 130' INT TERM
 
 echo "inplay $(source_version), $(date -u +%FT%TZ), $NPROC cpus, load $(load1)"
 echo "server: $CORES shard(s) on cpu $CPUS, $BASE; INPLAY_RATE_LIMIT_ENABLED=false (rate limiting off for the benchmark)"
+[ -n "${ACCEPT_ENCODING:-}" ] && echo "every request: Accept-Encoding: $ACCEPT_ENCODING"
 echo "load:   wrk -t1 -c$CONNS -d${DUR}s --latency on cpu $WRK_CPU, ${WARMUP}s warm-up per endpoint; logs in $OUT"
 if [[ ",$CPUS," == *",$WRK_CPU,"* ]]; then
   echo "note:   the server uses cpu $WRK_CPU too, so wrk competes with it for that core"

@@ -309,6 +309,7 @@ fn shard_config(
         retain_finished: config.identity.retain_finished,
         markets_default_limit: config.markets.default_limit,
         markets_max_limit: config.markets.max_limit,
+        gzip: http.gzip,
         aliases: Arc::new(aliases),
         weights,
         polling_config: Arc::new(config.polling.to_json()),

@@ -100,8 +100,10 @@ impl Api {
         match route {
             Route::Score => Reply::Ready(reads::score(shard, param)),
             Route::Match => Reply::Ready(reads::match_detail(shard, param)),
-            Route::Matches => Reply::Ready(reads::matches(shard, req.query)),
-            Route::MarketsBySport => Reply::Ready(reads::markets(shard, param, req.query)),
+            Route::Matches => Reply::Ready(reads::matches(shard, req.query, req.accept_gzip)),
+            Route::MarketsBySport => {
+                Reply::Ready(reads::markets(shard, param, req.query, req.accept_gzip))
+            }
             Route::MarketOdds => Reply::Ready(reads::market_odds(shard, param)),
             Route::OpenApi => Reply::Ready(openapi::response()),
             Route::Metrics => Reply::Deferred(Box::pin(admin::metrics(shard.clone()))),

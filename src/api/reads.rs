@@ -3,9 +3,9 @@
 use inplay_core::MatchStatus;
 
 use crate::{
-    http::{query_pairs, Body, CacheState, Response, Status},
+    http::{query_pairs, Body, CacheState, Coding, Response, Status},
     shard::Shard,
-    view::ListKey,
+    view::{ListKey, ViewStore},
 };
 
 /// Longest id or name accepted in a path or query parameter.
@@ -53,8 +53,8 @@ pub(crate) fn market_odds(shard: &Shard, market_id: &str) -> Response {
     }
 }
 
-/// `GET /api/markets/:sport?league=&limit=`.
-pub(crate) fn markets(shard: &Shard, sport: &str, query: &str) -> Response {
+/// `GET /api/markets/:sport?league=&limit=`; `accept_gzip` from the request's `Accept-Encoding`.
+pub(crate) fn markets(shard: &Shard, sport: &str, query: &str, accept_gzip: bool) -> Response {
     if let Some(r) = bad_param("sport", sport) {
         return r;
     }
@@ -86,16 +86,11 @@ pub(crate) fn markets(shard: &Shard, sport: &str, query: &str) -> Response {
         league: league.map(Into::into),
         limit,
     };
-    let (body, hit) = view.list(key);
-    Response::json(Body::Shared(body)).cached(if hit {
-        CacheState::Hit
-    } else {
-        CacheState::Miss
-    })
+    list_response(shard, &view, key, accept_gzip)
 }
 
-/// `GET /api/matches?sport=&league=&status=`.
-pub(crate) fn matches(shard: &Shard, query: &str) -> Response {
+/// `GET /api/matches?sport=&league=&status=`; `accept_gzip` as for [`markets`].
+pub(crate) fn matches(shard: &Shard, query: &str, accept_gzip: bool) -> Response {
     let (mut sport, mut league, mut status) = (None, None, None);
     for (k, v) in query_pairs(query) {
         let name = match k.as_str() {
@@ -119,14 +114,30 @@ pub(crate) fn matches(shard: &Shard, query: &str) -> Response {
             },
         }
     }
-    let (body, hit) = shard.view.borrow().list(ListKey::Matches {
+    let key = ListKey::Matches {
         sport,
         league,
         status,
-    });
-    Response::json(Body::Shared(body)).cached(if hit {
+    };
+    list_response(shard, &shard.view.borrow(), key, accept_gzip)
+}
+
+/// A cached list as a response: `X-Cache`, and gzip-compressed when the client accepts it and
+/// `http.gzip` is on (then the body depends on `Accept-Encoding`, which `Vary` says).
+fn list_response(shard: &Shard, view: &ViewStore, key: ListKey, accept_gzip: bool) -> Response {
+    let negotiable = shard.config.gzip;
+    let list = view.list(key, negotiable && accept_gzip);
+    let coding = match (negotiable, list.gzip) {
+        (false, _) => Coding::Fixed,
+        (true, false) => Coding::Identity,
+        (true, true) => Coding::Gzip,
+    };
+    let cache = if list.hit {
         CacheState::Hit
     } else {
         CacheState::Miss
-    })
+    };
+    Response::json(Body::Shared(list.body))
+        .cached(cache)
+        .coded(coding)
 }

@@ -116,6 +116,7 @@ pub(super) static KEYS: &[Key] = &[
     key("http", "max_connections_per_shard", int(1, 10_000_000)),
     key("http", "max_pipeline", int(1, 1024)),
     key("http", "max_json_depth", int(1, 1024)),
+    key("http", "gzip", Kind::Bool),
     key("websocket", "send_queue", int(1, 1_000_000)),
     key("websocket", "send_queue_bytes", int(1024, 1 << 30)),
     key(

@@ -62,6 +62,9 @@ pub struct HttpConfig {
     /// Deepest nesting of arrays and objects in a JSON request body or WebSocket message;
     /// deeper gets 400 (HTTP) or an error message (WebSocket).
     pub max_json_depth: usize,
+    /// List bodies (`/api/markets/:sport`, `/api/matches`) go gzip-compressed to clients whose
+    /// `Accept-Encoding` allows it.
+    pub gzip: bool,
 }
 
 /// Output format of the log.
@@ -321,6 +324,7 @@ impl Default for HttpConfig {
             max_connections_per_shard: 10_000,
             max_pipeline: 64,
             max_json_depth: 32,
+            gzip: true,
         }
     }
 }

@@ -41,6 +41,17 @@ pub(crate) enum CacheState {
     Miss,
 }
 
+/// Whether the body depends on the request's `Accept-Encoding`, and how it is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Coding {
+    /// The same for every client: no `Vary`.
+    Fixed,
+    /// Negotiable, sent as it is (`Vary: Accept-Encoding`).
+    Identity,
+    /// Negotiable, sent gzip-compressed (`Content-Encoding: gzip`, `Vary: Accept-Encoding`).
+    Gzip,
+}
+
 /// One response.
 #[derive(Clone, Debug)]
 pub(crate) struct Response {
@@ -48,6 +59,7 @@ pub(crate) struct Response {
     pub body: Body,
     pub content_type: &'static str,
     pub cache: Option<CacheState>,
+    pub coding: Coding,
     /// Extra header lines, each without the trailing CRLF (`Allow: GET`).
     pub extra_headers: Vec<String>,
     /// `X-RateLimit-*` and `Retry-After`, encoded without allocating.
@@ -84,6 +96,7 @@ impl Response {
             body,
             content_type: JSON,
             cache: None,
+            coding: Coding::Fixed,
             extra_headers: Vec::new(),
             rate_limit: None,
             cors: None,
@@ -129,6 +142,12 @@ impl Response {
         self
     }
 
+    /// Marks how the body was encoded for the request's `Accept-Encoding`.
+    pub fn coded(mut self, coding: Coding) -> Self {
+        self.coding = coding;
+        self
+    }
+
     /// Adds a header line.
     pub fn header(mut self, line: String) -> Self {
         self.extra_headers.push(line);
@@ -165,6 +184,17 @@ impl Response {
         }
         out.extend_from_slice(b"\r\nContent-Length: ");
         out.extend_from_slice(num.format(body.len()).as_bytes());
+        if self.coding == Coding::Gzip {
+            out.extend_from_slice(b"\r\nContent-Encoding: gzip");
+        }
+        // One `Vary` line: the body depends on `Accept-Encoding` when it is negotiable, and
+        // (while CORS is configured) the headers on `Origin`.
+        out.extend_from_slice(match (self.coding != Coding::Fixed, self.cors.is_some()) {
+            (true, true) => b"\r\nVary: Accept-Encoding, Origin",
+            (true, false) => b"\r\nVary: Accept-Encoding",
+            (false, true) => b"\r\nVary: Origin",
+            (false, false) => b"",
+        });
         if let Some(c) = self.cache {
             out.extend_from_slice(match c {
                 CacheState::Hit => b"\r\nX-Cache: HIT",
@@ -232,5 +262,44 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 404 Not Found\r\n"));
         assert!(text.contains("Connection: close"));
         assert!(text.ends_with(r#"{"error":"Match not found"}"#));
+    }
+
+    #[test]
+    fn coding_sets_vary_and_content_encoding() {
+        let head = |coding| {
+            let mut out = Vec::new();
+            Response::json(Body::Static(b"[]"))
+                .coded(coding)
+                .encode_head(&mut out, b"d", true);
+            String::from_utf8(out).unwrap()
+        };
+        let fixed = head(Coding::Fixed);
+        assert!(!fixed.contains("Vary") && !fixed.contains("Content-Encoding"));
+        let identity = head(Coding::Identity);
+        assert!(identity.contains("\r\nVary: Accept-Encoding\r\n"));
+        assert!(!identity.contains("Content-Encoding"));
+        let gzip = head(Coding::Gzip);
+        assert!(gzip.contains("\r\nContent-Encoding: gzip\r\nVary: Accept-Encoding\r\n"));
+    }
+
+    #[test]
+    fn one_vary_line_names_encoding_and_origin() {
+        let head = |coding, cors| {
+            let mut response = Response::json(Body::Static(b"[]")).coded(coding);
+            response.cors = cors;
+            let mut out = Vec::new();
+            response.encode_head(&mut out, b"d", true);
+            String::from_utf8(out).unwrap()
+        };
+        let both = head(Coding::Gzip, Some(CorsHeaders::Vary));
+        assert!(
+            both.contains("\r\nVary: Accept-Encoding, Origin\r\n"),
+            "{both}"
+        );
+        assert_eq!(both.matches("Vary").count(), 1);
+        let origin = head(Coding::Fixed, Some(CorsHeaders::Allow("http://x".into())));
+        assert!(origin.contains("\r\nVary: Origin\r\n"), "{origin}");
+        assert_eq!(origin.matches("Vary").count(), 1);
+        assert!(!head(Coding::Fixed, None).contains("Vary"));
     }
 }

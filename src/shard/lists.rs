@@ -29,26 +29,32 @@ pub(crate) async fn cache_loop(shard: Rc<Shard>) {
         let mut sport_done: Option<Box<str>> = None;
         for (sport, league) in view.open_leagues() {
             if sport_done.as_ref() != Some(&sport) {
-                let (body, _) = view.list(ListKey::Markets {
-                    sport: sport.clone(),
-                    league: None,
-                    limit,
-                });
+                let body = view.list(
+                    ListKey::Markets {
+                        sport: sport.clone(),
+                        league: None,
+                        limit,
+                    },
+                    false,
+                );
                 shard.io_out.set(
                     format!("markets:{sport}"),
-                    Arc::from(&*body),
+                    Arc::from(&*body.body),
                     handle.ttls.markets,
                 );
                 sport_done = Some(sport.clone());
             }
-            let (body, _) = view.list(ListKey::Markets {
-                sport: sport.clone(),
-                league: Some(league.clone()),
-                limit,
-            });
+            let body = view.list(
+                ListKey::Markets {
+                    sport: sport.clone(),
+                    league: Some(league.clone()),
+                    limit,
+                },
+                false,
+            );
             shard.io_out.set(
                 format!("markets:{sport}:{league}"),
-                Arc::from(&*body),
+                Arc::from(&*body.body),
                 handle.ttls.markets,
             );
         }

@@ -64,6 +64,8 @@ pub(crate) struct ShardConfig {
     pub retain_finished: Duration,
     pub markets_default_limit: usize,
     pub markets_max_limit: usize,
+    /// `http.gzip`: list bodies go gzip-compressed to clients that accept it.
+    pub gzip: bool,
     pub aliases: Arc<AliasTable>,
     pub weights: Arc<Weights>,
     /// The polling configuration as `/api/polling/status` shows it.

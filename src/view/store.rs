@@ -9,7 +9,7 @@
 
 use std::{
     cell::RefCell,
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{hash_map::Entry, BTreeMap, BTreeSet, HashMap},
     rc::Rc,
     sync::Arc,
 };
@@ -92,7 +92,28 @@ pub(crate) struct ViewStore {
     all: BTreeSet<(Timestamp, MatchId)>,
     /// Bumped whenever any match changes; cached lists remember the value they were built at.
     generation: u64,
-    lists: RefCell<HashMap<ListKey, (u64, Shared)>>,
+    lists: RefCell<HashMap<ListKey, CachedList>>,
+}
+
+/// Most list bodies cached at once: arbitrary query strings cannot grow the cache without limit.
+const MAX_LISTS: usize = 1024;
+
+/// A list body as built at one generation, and its gzip form once a client asked for it.
+#[derive(Debug)]
+struct CachedList {
+    generation: u64,
+    json: Shared,
+    gzip: Option<Shared>,
+}
+
+/// A list body for one request.
+#[derive(Debug)]
+pub(crate) struct ListBody {
+    pub body: Shared,
+    /// Served from cache: nothing was built or compressed for this request.
+    pub hit: bool,
+    /// `body` is gzip-compressed.
+    pub gzip: bool,
 }
 
 impl ViewStore {
@@ -187,20 +208,52 @@ impl ViewStore {
         self.open_by_sport.contains_key(sport) || self.matches.values().any(|m| &*m.sport == sport)
     }
 
-    /// A list body, from cache when nothing changed since it was built (`true` = cache hit).
-    pub fn list(&self, key: ListKey) -> (Shared, bool) {
-        if let Some((gen, body)) = self.lists.borrow().get(&key) {
-            if *gen == self.generation {
-                return (body.clone(), true);
+    /// A list body, from cache when nothing changed since it was built. With `gzip` (the client
+    /// accepts it), the compressed form, made once per rebuild, unless the body is too short.
+    pub fn list(&self, key: ListKey, gzip: bool) -> ListBody {
+        let mut lists = self.lists.borrow_mut();
+        if lists.len() >= MAX_LISTS && !lists.contains_key(&key) {
+            lists.clear();
+        }
+        let mut hit = true;
+        let mut build = |key: &ListKey| {
+            hit = false;
+            CachedList {
+                generation: self.generation,
+                json: Rc::from(self.build_list(key).as_slice()),
+                gzip: None,
+            }
+        };
+        let entry = match lists.entry(key) {
+            Entry::Occupied(e) if e.get().generation == self.generation => e.into_mut(),
+            Entry::Occupied(mut e) => {
+                let fresh = build(e.key());
+                e.insert(fresh);
+                e.into_mut()
+            }
+            Entry::Vacant(e) => {
+                let fresh = build(e.key());
+                e.insert(fresh)
+            }
+        };
+        if gzip && entry.gzip.is_none() {
+            if let Some(compressed) = crate::http::gzip::compress(&entry.json) {
+                entry.gzip = Some(Rc::from(compressed.as_slice()));
+                hit = false;
             }
         }
-        let body: Shared = Rc::from(self.build_list(&key).as_slice());
-        let mut lists = self.lists.borrow_mut();
-        if lists.len() > 1024 {
-            lists.clear(); // bounded: arbitrary query strings cannot grow it without limit
+        match entry.gzip.as_ref().filter(|_| gzip) {
+            Some(compressed) => ListBody {
+                body: compressed.clone(),
+                hit,
+                gzip: true,
+            },
+            None => ListBody {
+                body: entry.json.clone(),
+                hit,
+                gzip: false,
+            },
         }
-        lists.insert(key, (self.generation, body.clone()));
-        (body, false)
     }
 
     fn build_list(&self, key: &ListKey) -> Vec<u8> {

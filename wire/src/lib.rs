@@ -8,6 +8,7 @@
 //! # Layout
 //! * [`request`]: one HTTP/1.1 request from the front of a connection's read buffer, with the
 //!   head, header-count and body limits applied.
+//! * [`accept_encoding`]: whether a request's `Accept-Encoding` allows a gzip body.
 //! * [`status`]: the HTTP status codes the server answers with.
 //! * [`json_depth`]: how deep a JSON text nests, by a byte scan, before anything parses it.
 //! * [`client_msg`]: the messages a WebSocket client may send on `/ws`, `/live` and `/markets`.
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod accept_encoding;
 pub mod client_msg;
 pub mod json_depth;
 pub mod request;

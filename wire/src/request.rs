@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use crate::Status;
+use crate::{accept_encoding::AcceptEncoding, Status};
 
 /// Limits applied while parsing, from `[http]` in the config.
 #[derive(Clone, Copy, Debug)]
@@ -59,6 +59,8 @@ pub struct Request<'b> {
     pub origin: Option<&'b [u8]>,
     /// The last `X-Forwarded-For` line (its rightmost entry is the nearest hop).
     pub forwarded_for: Option<&'b [u8]>,
+    /// `Accept-Encoding` allows a gzip-compressed body.
+    pub accept_gzip: bool,
     /// The connection's peer address; set by the connection, not by [`parse`].
     pub peer: Option<IpAddr>,
     /// The body (exactly `Content-Length` bytes).
@@ -110,6 +112,7 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
     let mut upgrade_websocket = false;
     let (mut ws_key, mut ws_version) = (None, None);
     let (mut authorization, mut origin, mut forwarded_for) = (None, None, None);
+    let mut accept_encoding = AcceptEncoding::default();
     for h in req.headers.iter() {
         let name = h.name;
         if name.eq_ignore_ascii_case("content-length") {
@@ -147,6 +150,8 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
             origin = Some(h.value.trim_ascii());
         } else if name.eq_ignore_ascii_case("x-forwarded-for") {
             forwarded_for = Some(h.value);
+        } else if name.eq_ignore_ascii_case("accept-encoding") {
+            accept_encoding.add(h.value);
         }
     }
     let body_len = content_length.unwrap_or(0);
@@ -181,6 +186,7 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
             authorization,
             origin,
             forwarded_for,
+            accept_gzip: accept_encoding.gzip(),
             peer: None,
             body: &buf[head_len..total],
         },
@@ -232,155 +238,5 @@ pub fn percent_decode(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const LIMITS: Limits = Limits {
-        max_header_bytes: 1024,
-        max_body_bytes: 16,
-        max_headers: 4,
-    };
-
-    #[test]
-    fn parses_get_with_query() {
-        let buf = b"GET /api/markets/football?league=nfl HTTP/1.1\r\nHost: x\r\n\r\n";
-        match parse(buf, LIMITS) {
-            Parse::Complete(r, n) => {
-                assert_eq!(
-                    (r.path, r.query, n),
-                    ("/api/markets/football", "league=nfl", buf.len())
-                );
-                assert!(r.keep_alive);
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn waits_for_body_then_completes() {
-        let head = b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nab";
-        assert!(matches!(parse(head, LIMITS), Parse::Partial));
-        let full = b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde";
-        assert!(matches!(parse(full, LIMITS), Parse::Complete(r, _) if r.body == b"abcde"));
-    }
-
-    #[test]
-    fn refuses_over_limits_and_smuggling() {
-        let big = b"POST /x HTTP/1.1\r\nContent-Length: 17\r\n\r\n";
-        assert!(matches!(
-            parse(big, LIMITS),
-            Parse::Invalid(Status::PAYLOAD_TOO_LARGE, _)
-        ));
-        let dup = b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
-        assert!(matches!(
-            parse(dup, LIMITS),
-            Parse::Invalid(Status::BAD_REQUEST, _)
-        ));
-        let te = b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
-        assert!(matches!(
-            parse(te, LIMITS),
-            Parse::Invalid(Status::NOT_IMPLEMENTED, _)
-        ));
-        let long = [b'a'; 2000];
-        assert!(matches!(parse(&long, LIMITS), Parse::Invalid(_, _)));
-        let many = b"GET / HTTP/1.1\r\na: 1\r\nb: 2\r\nc: 3\r\nd: 4\r\ne: 5\r\n\r\n";
-        assert!(matches!(
-            parse(many, LIMITS),
-            Parse::Invalid(Status::HEADERS_TOO_LARGE, _)
-        ));
-        let garbage = b"\x00\x01\x02 nonsense\r\n\r\n";
-        assert!(matches!(
-            parse(garbage, LIMITS),
-            Parse::Invalid(Status::BAD_REQUEST, _)
-        ));
-    }
-
-    #[test]
-    fn http10_and_connection_close() {
-        let r10 = b"GET / HTTP/1.0\r\n\r\n";
-        assert!(matches!(parse(r10, LIMITS), Parse::Complete(r, _) if !r.keep_alive));
-        let ka10 = b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n";
-        assert!(matches!(parse(ka10, LIMITS), Parse::Complete(r, _) if r.keep_alive));
-        let close = b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
-        assert!(matches!(parse(close, LIMITS), Parse::Complete(r, _) if !r.keep_alive));
-    }
-
-    #[test]
-    fn decodes_query() {
-        let pairs: Vec<_> = query_pairs("league=premier%2Dleague&x=a+b&bad=%zz&e").collect();
-        assert_eq!(pairs[0], ("league".into(), "premier-league".into()));
-        assert_eq!(pairs[1].1, "a b");
-        assert_eq!(pairs[2].1, "%zz");
-        assert_eq!(pairs[3], ("e".into(), String::new()));
-    }
-}
-
-#[cfg(test)]
-mod props {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    const LIMITS: Limits = Limits {
-        max_header_bytes: 8192,
-        max_body_bytes: 4096,
-        max_headers: 64,
-    };
-
-    proptest! {
-        /// Any bytes at all: a verdict, never a panic, never consuming more than was given.
-        #[test]
-        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
-            if let Parse::Complete(_, used) = parse(&bytes, LIMITS) {
-                prop_assert!(used <= bytes.len());
-            }
-        }
-
-        /// A valid request arriving in two pieces is Partial until whole, then parses the same.
-        #[test]
-        fn split_requests_reassemble(
-            path in "/[a-z0-9/_-]{0,40}",
-            body in "[ -~]{0,200}",
-            cut in 0usize..400,
-        ) {
-            let req = format!(
-                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            let bytes = req.as_bytes();
-            let cut = cut.min(bytes.len());
-            if cut < bytes.len() {
-                prop_assert!(matches!(parse(&bytes[..cut], LIMITS), Parse::Partial));
-            }
-            match parse(bytes, LIMITS) {
-                Parse::Complete(r, used) => {
-                    prop_assert_eq!(used, bytes.len());
-                    prop_assert_eq!(r.path, path.as_str());
-                    prop_assert_eq!(r.body, body.as_bytes());
-                }
-                other => prop_assert!(false, "{:?}", other),
-            }
-        }
-
-        /// Pipelined requests parse one after another, each consuming exactly its own bytes.
-        #[test]
-        fn pipelined_requests_parse_in_order(n in 1usize..10) {
-            let mut all = Vec::new();
-            for i in 0..n {
-                all.extend_from_slice(format!("GET /r/{i} HTTP/1.1\r\n\r\n").as_bytes());
-            }
-            let mut at = 0;
-            for i in 0..n {
-                match parse(&all[at..], LIMITS) {
-                    Parse::Complete(r, used) => {
-                        let want = format!("/r/{i}");
-                        prop_assert_eq!(r.path, want.as_str());
-                        at += used;
-                    }
-                    other => prop_assert!(false, "{:?}", other),
-                }
-            }
-            prop_assert_eq!(at, all.len());
-        }
-    }
-}
+#[path = "request_tests.rs"]
+mod tests;
