@@ -13,6 +13,15 @@ const GZIP: (&str, &str) = ("Accept-Encoding", "gzip, deflate, br");
 /// A request: method, path and extra header lines.
 type Req<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
 
+/// The body as JSON, decompressed first if it came gzip-compressed.
+fn json(r: &Resp) -> serde_json::Value {
+    let body = match r.header("content-encoding") {
+        Some("gzip") => gunzip(&r.body),
+        _ => r.body.clone(),
+    };
+    serde_json::from_slice(&body).expect("a JSON body")
+}
+
 fn gunzip(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     GzDecoder::new(body)
@@ -80,8 +89,7 @@ fn lists_go_gzip_to_clients_that_accept_it() {
             Some(gz.body.len().to_string().as_str()),
             "{path}"
         );
-        let json: serde_json::Value = serde_json::from_slice(&gunzip(&gz.body)).unwrap();
-        assert!(json.as_array().is_some_and(|a| !a.is_empty()), "{path}");
+        assert!(json(gz).as_array().is_some_and(|a| !a.is_empty()), "{path}");
     }
 }
 
@@ -126,4 +134,62 @@ fn gzip_off_sends_every_list_as_it_is() {
     assert_eq!(r.header("content-encoding"), None);
     assert_eq!(r.header("vary"), None);
     assert!(r.json().as_array().is_some_and(|a| !a.is_empty()));
+}
+
+/// A list is rebuilt (and recompressed) only after a match of its own sport changed.
+#[test]
+fn a_sports_list_survives_changes_to_other_sports() {
+    use common::providers::{native, push};
+    let fake = common::fake_provider::FakeProvider::start();
+    let server = common::providers::start("list-cache", &native("feed", &fake.url(), "x/y", 5));
+    let events = String::from_utf8(common::fake_provider::fixture("native/example.json")).unwrap();
+    assert_eq!(push(&server, "feed", &events).status, 202);
+    let mut c = Client::connect(server.addr);
+    let mut get = |path: &str| {
+        c.send_raw(&request_bytes_with("GET", path, None, &[GZIP]));
+        c.read_response()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while json(&get("/api/markets/football"))
+        .as_array()
+        .is_none_or(|a| a.is_empty())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "football markets never appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let soccer = json(&get("/api/matches?sport=soccer"));
+    let id = soccer[0]["matchId"]
+        .as_str()
+        .expect("a soccer match")
+        .to_owned();
+    assert_eq!(get("/api/markets/football").header("x-cache"), Some("HIT"));
+    get("/api/markets/soccer");
+
+    // Only the soccer match changes: 0-1 becomes 1-1.
+    let changed = events.replacen(r#""home": 0, "away": 1"#, r#""home": 1, "away": 1"#, 1);
+    assert_ne!(changed, events);
+    assert_eq!(push(&server, "feed", &changed).status, 202);
+    while get(&format!("/api/scores/{id}")).json()["homeScore"] != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change never showed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let football = get("/api/markets/football");
+    assert_eq!(
+        football.header("x-cache"),
+        Some("HIT"),
+        "football did not change"
+    );
+    assert_eq!(football.header("content-encoding"), Some("gzip"));
+    assert_eq!(get("/api/markets/soccer").header("x-cache"), Some("MISS"));
+    assert_eq!(get("/api/markets/soccer").header("x-cache"), Some("HIT"));
+    // A list over every sport changes with any match.
+    let all = get("/api/matches");
+    assert_eq!(get("/api/matches").header("x-cache"), Some("HIT"));
+    assert!(all.status == 200);
 }

@@ -92,6 +92,9 @@ pub(crate) struct ViewStore {
     all: BTreeSet<(Timestamp, MatchId)>,
     /// Bumped whenever any match changes; cached lists remember the value they were built at.
     generation: u64,
+    /// The value of `generation` when a match of each sport last changed: a list of one sport
+    /// is rebuilt only after one of its own matches changed, not after any match.
+    sport_changed: HashMap<Box<str>, u64>,
     lists: RefCell<HashMap<ListKey, CachedList>>,
 }
 
@@ -141,7 +144,7 @@ impl ViewStore {
             render: r.clone(),
         };
         self.matches.insert(r.id.clone(), view);
-        self.generation += 1;
+        self.changed(r.sport.as_str());
     }
 
     /// Drops a match (evicted after it finished).
@@ -157,7 +160,31 @@ impl ViewStore {
         for m in &old.render.markets {
             self.markets.remove(&m.id);
         }
+        self.changed(&old.sport);
+    }
+
+    /// Records that a match of `sport` changed (or came or went).
+    fn changed(&mut self, sport: &str) {
         self.generation += 1;
+        match self.sport_changed.get_mut(sport) {
+            Some(at) => *at = self.generation,
+            None => {
+                self.sport_changed.insert(sport.into(), self.generation);
+            }
+        }
+    }
+
+    /// The generation a cached `key` must have been built at or after to be current: the last
+    /// change of its sport, or of any match for a list over every sport.
+    fn changed_at(&self, key: &ListKey) -> u64 {
+        let sport = match key {
+            ListKey::Markets { sport, .. } => Some(sport),
+            ListKey::Matches { sport, .. } => sport.as_ref(),
+        };
+        match sport {
+            Some(sport) => self.sport_changed.get(sport).copied().unwrap_or(0),
+            None => self.generation,
+        }
     }
 
     /// A match by id.
@@ -225,7 +252,7 @@ impl ViewStore {
             }
         };
         let entry = match lists.entry(key) {
-            Entry::Occupied(e) if e.get().generation == self.generation => e.into_mut(),
+            Entry::Occupied(e) if e.get().generation >= self.changed_at(e.key()) => e.into_mut(),
             Entry::Occupied(mut e) => {
                 let fresh = build(e.key());
                 e.insert(fresh);
