@@ -5,7 +5,8 @@
 //! header ([`header`]). Decoding ([`Decoder`]) enforces what a server must: client frames are
 //! masked, no extension bits, known opcodes, control frames short and unfragmented,
 //! continuations only inside a fragmented message, text valid UTF-8, and a message size limit
-//! checked from the header, before any payload is buffered.
+//! checked from the header, before any payload is buffered. The header checks either side
+//! makes are [`FrameHeader::parse`], which the fan-out load generator's client reads with too.
 
 use std::fmt;
 
@@ -154,6 +155,99 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A frame's header (RFC 6455 §5.2), checked as either side must check it: no extension bits,
+/// a known opcode, control frames final and at most 125 bytes, a length with its top bit clear.
+/// What depends on the side (whether frames must be masked, how large a message may be) is the
+/// caller's: the server's [`Decoder`], or the fan-out load generator's client (`bench/fanout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// The final frame of its message.
+    pub fin: bool,
+    /// One of [`opcode`].
+    pub opcode: u8,
+    /// The payload is masked; its key is the last 4 bytes of the header.
+    pub masked: bool,
+    /// Payload bytes, as the header states them (not yet checked against any limit).
+    pub len: u64,
+    /// Header bytes, the mask key included: the payload starts here.
+    pub size: usize,
+}
+
+/// What [`FrameHeader::parse`] found at the front of a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    /// Not enough bytes for the length fields: at least this many are needed.
+    Need(usize),
+    /// The header (its mask key and payload may still be on the way).
+    Header(FrameHeader),
+}
+
+impl FrameHeader {
+    /// Reads the header at the front of `buf`, from its first 2, 4 or 10 bytes.
+    ///
+    /// # Errors
+    /// Reserved bits, an unknown opcode, a fragmented or long control frame, a 64-bit length
+    /// with its top bit set: [`Error::Protocol`].
+    pub fn parse(buf: &[u8]) -> Result<Head, Error> {
+        let [b0, b1, ..] = *buf else {
+            return Ok(Head::Need(2));
+        };
+        if b0 & 0x70 != 0 {
+            return Err(Error::Protocol("reserved bits set without an extension"));
+        }
+        let (fin, op, masked) = (b0 & 0x80 != 0, b0 & 0x0F, b1 & 0x80 != 0);
+        match op {
+            opcode::CONTINUATION | opcode::TEXT | opcode::BINARY => {}
+            opcode::CLOSE | opcode::PING | opcode::PONG => {}
+            _ => return Err(Error::Protocol("unknown opcode")),
+        }
+        let (len, at) = match b1 & 0x7F {
+            126 => match buf.get(2..4) {
+                Some(&[a, b]) => (u64::from(u16::from_be_bytes([a, b])), 4),
+                _ => return Ok(Head::Need(4)),
+            },
+            127 => {
+                let Some(bytes) = buf.get(2..10) else {
+                    return Ok(Head::Need(10));
+                };
+                let mut b = [0u8; 8];
+                b.copy_from_slice(bytes);
+                let len = u64::from_be_bytes(b);
+                if len >> 63 != 0 {
+                    return Err(Error::Protocol("frame length has its top bit set"));
+                }
+                (len, 10)
+            }
+            n => (u64::from(n), 2),
+        };
+        if op >= opcode::CLOSE && (!fin || len > 125) {
+            return Err(Error::Protocol(
+                "control frames must be final and at most 125 bytes",
+            ));
+        }
+        Ok(Head::Header(Self {
+            fin,
+            opcode: op,
+            masked,
+            len,
+            size: at + if masked { 4 } else { 0 },
+        }))
+    }
+
+    /// The frame's payload in `buf` (which starts with this header), unmasked in place: `None`
+    /// until `buf` holds all of it.
+    pub fn payload<'b>(&self, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        let end = self.size.checked_add(usize::try_from(self.len).ok()?)?;
+        let frame = buf.get_mut(..end)?;
+        let (head, payload) = frame.split_at_mut(self.size);
+        if self.masked {
+            let key = &head[self.size - 4..];
+            unmask(payload, [key[0], key[1], key[2], key[3]]);
+        }
+        Some(payload)
+    }
+}
+
 /// Reads client frames, joining fragmented messages. Holds only the fragments of a message in
 /// progress (nothing between messages).
 #[derive(Debug)]
@@ -191,68 +285,27 @@ impl Decoder {
     /// A frame RFC 6455 forbids a client to send, or a message over the limit; the connection
     /// should close with [`Error::close_code`].
     pub fn decode(&mut self, buf: &mut [u8]) -> Result<Decoded, Error> {
-        if buf.len() < 2 {
-            return Ok(Decoded::Need(2));
-        }
-        let (b0, b1) = (buf[0], buf[1]);
-        let fin = b0 & 0x80 != 0;
-        if b0 & 0x70 != 0 {
-            return Err(Error::Protocol("reserved bits set without an extension"));
-        }
-        let op = b0 & 0x0F;
-        if b1 & 0x80 == 0 {
+        // Refused as soon as the second byte shows it, before waiting for any length bytes.
+        if buf.len() >= 2 && buf[1] & 0x80 == 0 {
             return Err(Error::Protocol("client frames must be masked"));
         }
-        let control = op >= opcode::CLOSE;
-        match op {
-            opcode::CONTINUATION | opcode::TEXT | opcode::BINARY => {}
-            opcode::CLOSE | opcode::PING | opcode::PONG => {}
-            _ => return Err(Error::Protocol("unknown opcode")),
-        }
-        let (len, at) = match b1 & 0x7F {
-            126 => {
-                if buf.len() < 4 {
-                    return Ok(Decoded::Need(4));
-                }
-                (u64::from(u16::from_be_bytes([buf[2], buf[3]])), 4)
-            }
-            127 => {
-                if buf.len() < 10 {
-                    return Ok(Decoded::Need(10));
-                }
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&buf[2..10]);
-                let len = u64::from_be_bytes(b);
-                if len >> 63 != 0 {
-                    return Err(Error::Protocol("frame length has its top bit set"));
-                }
-                (len, 10)
-            }
-            n => (u64::from(n), 2),
+        let h = match FrameHeader::parse(buf)? {
+            Head::Need(n) => return Ok(Decoded::Need(n)),
+            Head::Header(h) => h,
         };
-        if control && (!fin || len > 125) {
-            return Err(Error::Protocol(
-                "control frames must be final and at most 125 bytes",
-            ));
-        }
+        let (fin, op) = (h.fin, h.opcode);
         let so_far = if op == opcode::CONTINUATION {
             self.fragments.len() as u64
         } else {
             0
         };
-        if so_far.saturating_add(len) > self.max_message as u64 {
+        if so_far.saturating_add(h.len) > self.max_message as u64 {
             return Err(Error::TooBig);
         }
-        let len = len as usize; // ≤ max_message, a usize
-        let start = at + 4;
-        let end = start + len;
-        if buf.len() < end {
+        let end = h.size + h.len as usize; // len ≤ max_message, a usize
+        let Some(payload) = h.payload(buf) else {
             return Ok(Decoded::Need(end));
-        }
-        let mask = [buf[at], buf[at + 1], buf[at + 2], buf[at + 3]];
-        let payload = &mut buf[start..end];
-        unmask(payload, mask);
-        let payload = &buf[start..end];
+        };
         let message = match op {
             opcode::PING => Message::Ping(payload.to_vec()),
             opcode::PONG => Message::Pong,

@@ -198,3 +198,44 @@ proptest! {
         prop_assert_eq!(got, Some(Message::Text(text)));
     }
 }
+
+#[test]
+fn frame_headers_read_either_side() {
+    // A server frame (unmasked): what the load generator's client reads.
+    let mut server = frame(opcode::TEXT, &[b'x'; 300]);
+    assert_eq!(FrameHeader::parse(&server[..1]), Ok(Head::Need(2)));
+    assert_eq!(FrameHeader::parse(&server[..3]), Ok(Head::Need(4)));
+    let Ok(Head::Header(h)) = FrameHeader::parse(&server) else {
+        panic!("a header");
+    };
+    assert_eq!(
+        (h.fin, h.opcode, h.masked, h.len, h.size),
+        (true, opcode::TEXT, false, 300, 4)
+    );
+    assert_eq!(h.payload(&mut server[..303]), None, "one byte short");
+    assert_eq!(h.payload(&mut server), Some(&[b'x'; 300][..]));
+    // A client frame: the mask key is part of the header, the payload comes out unmasked.
+    let mut client = client(true, opcode::PING, b"hi", MASK);
+    let Ok(Head::Header(h)) = FrameHeader::parse(&client) else {
+        panic!("a header");
+    };
+    assert_eq!((h.masked, h.len, h.size), (true, 2, 6));
+    assert_eq!(h.payload(&mut client), Some(&b"hi"[..]));
+    // 64-bit lengths, and the checks both sides make.
+    let Ok(Head::Header(h)) = FrameHeader::parse(&frame(opcode::BINARY, &vec![0; 70_000])) else {
+        panic!("a header");
+    };
+    assert_eq!((h.len, h.size), (70_000, 10));
+    for bad in [
+        vec![0xC1, 0x00],                              // reserved bit
+        vec![0x83, 0x00],                              // unknown opcode
+        vec![0x09, 0x00],                              // fragmented ping
+        vec![0x89, 0x7E, 0x00, 0x7E],                  // ping of 126 bytes
+        [vec![0x82, 0x7F, 0x80], vec![0; 7]].concat(), // length with its top bit set
+    ] {
+        assert!(
+            matches!(FrameHeader::parse(&bad), Err(Error::Protocol(_))),
+            "{bad:?}"
+        );
+    }
+}

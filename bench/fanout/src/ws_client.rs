@@ -4,9 +4,11 @@
 //! It replaces a general client on the receive path because the generator shares one core
 //! with nothing but Redis while a server pushes 10,000 frames a burst at it: every microsecond
 //! it spends per frame is added to the latency it reports for the last subscribers. Parsing
-//! here is a few comparisons per frame, on the bytes one `read` returned.
+//! here is a few comparisons per frame, on the bytes one `read` returned, with the frame header
+//! checks the server's own decoder uses (`inplay_wire::ws::FrameHeader`); what is the client's
+//! is the buffer, message reassembly without copies, and a size limit of its own.
 
-use inplay_wire::ws::{opcode, unmask};
+use inplay_wire::ws::{opcode, FrameHeader, Head};
 use tungstenite::handshake::derive_accept_key;
 
 pub use inplay_wire::ws::client_frame;
@@ -81,15 +83,6 @@ pub struct Reader {
     assembled: Vec<u8>,
 }
 
-/// A frame header, parsed.
-struct Header {
-    fin: bool,
-    opcode: u8,
-    mask: Option<[u8; 4]>,
-    len: usize,
-    size: usize,
-}
-
 impl Reader {
     /// Room to read into: at least `min` bytes past what is buffered.
     pub fn spare(&mut self, min: usize) -> &mut [u8] {
@@ -120,22 +113,24 @@ impl Reader {
     /// is a protocol violation: the connection cannot go on.
     pub fn message(&mut self) -> Result<Option<Message<'_>>, String> {
         loop {
-            let Some(h) = header(&self.buf[self.start..self.end])? else {
-                return Ok(None);
+            let h = match FrameHeader::parse(&self.buf[self.start..self.end]) {
+                Ok(Head::Header(h)) => h,
+                Ok(Head::Need(_)) => return Ok(None),
+                Err(e) => return Err(e.to_string()),
             };
-            if self.end - self.start < h.size + h.len {
-                return Ok(None);
+            if h.len > MAX_MESSAGE as u64 {
+                return Err(format!("frame of {} bytes, over {MAX_MESSAGE}", h.len));
             }
             let at = self.start + h.size;
-            self.start = at + h.len;
-            if let Some(mask) = h.mask {
-                unmask(&mut self.buf[at..at + h.len], mask);
-            }
-            let payload = at..at + h.len;
+            let Some(len) = h
+                .payload(&mut self.buf[self.start..self.end])
+                .map(<[u8]>::len)
+            else {
+                return Ok(None);
+            };
+            self.start = at + len;
+            let payload = at..at + len;
             if h.opcode >= opcode::CLOSE {
-                if !h.fin || h.len > 125 {
-                    return Err("fragmented or oversized control frame".into());
-                }
                 return Ok(Some(control(h.opcode, &self.buf[payload])?));
             }
             match (h.opcode, self.partial.as_mut(), h.fin) {
@@ -143,7 +138,7 @@ impl Reader {
                     return Err("continuation without a message".into())
                 }
                 (opcode::CONTINUATION, Some((_, so_far)), _) => {
-                    if so_far.len() + h.len > MAX_MESSAGE {
+                    if so_far.len() + len > MAX_MESSAGE {
                         return Err(format!("message over {MAX_MESSAGE} bytes"));
                     }
                     so_far.extend_from_slice(&self.buf[payload]);
@@ -165,44 +160,6 @@ impl Reader {
             }
         }
     }
-}
-
-fn header(b: &[u8]) -> Result<Option<Header>, String> {
-    if b.len() < 2 {
-        return Ok(None);
-    }
-    if b[0] & 0x70 != 0 {
-        return Err("reserved bits set".into());
-    }
-    let (len, mut size) = match b[1] & 0x7f {
-        126 if b.len() < 4 => return Ok(None),
-        126 => (u16::from_be_bytes([b[2], b[3]]) as u64, 4),
-        127 if b.len() < 10 => return Ok(None),
-        127 => (
-            u64::from_be_bytes(b[2..10].try_into().unwrap_or_default()),
-            10,
-        ),
-        n => (u64::from(n), 2),
-    };
-    if len > MAX_MESSAGE as u64 {
-        return Err(format!("frame of {len} bytes, over {MAX_MESSAGE}"));
-    }
-    let mask = if b[1] & 0x80 != 0 {
-        let Some(key) = b.get(size..size + 4) else {
-            return Ok(None);
-        };
-        size += 4;
-        Some([key[0], key[1], key[2], key[3]])
-    } else {
-        None
-    };
-    Ok(Some(Header {
-        fin: b[0] & 0x80 != 0,
-        opcode: b[0] & 0x0f,
-        mask,
-        len: len as usize,
-        size,
-    }))
 }
 
 fn control(op: u8, payload: &[u8]) -> Result<Message<'_>, String> {
