@@ -165,8 +165,17 @@ fn a_sports_list_survives_changes_to_other_sports() {
         .as_str()
         .expect("a soccer match")
         .to_owned();
-    assert_eq!(get("/api/markets/football").header("x-cache"), Some("HIT"));
-    get("/api/markets/soccer");
+    // Every list this test reads, built and cached before the change.
+    let lists = [
+        "/api/markets/football",
+        "/api/markets/soccer",
+        "/api/matches?sport=football",
+        "/api/matches",
+    ];
+    for path in lists {
+        get(path);
+        assert_eq!(get(path).header("x-cache"), Some("HIT"), "{path}");
+    }
 
     // Only the soccer match changes: 0-1 becomes 1-1.
     let changed = events.replacen(r#""home": 0, "away": 1"#, r#""home": 1, "away": 1"#, 1);
@@ -186,10 +195,16 @@ fn a_sports_list_survives_changes_to_other_sports() {
         "football did not change"
     );
     assert_eq!(football.header("content-encoding"), Some("gzip"));
+    let football_matches = get("/api/matches?sport=football");
+    assert_eq!(football_matches.header("x-cache"), Some("HIT"));
     assert_eq!(get("/api/markets/soccer").header("x-cache"), Some("MISS"));
     assert_eq!(get("/api/markets/soccer").header("x-cache"), Some("HIT"));
-    // A list over every sport changes with any match.
+    // A list over every sport changes with any match, and shows the new score.
     let all = get("/api/matches");
-    assert_eq!(get("/api/matches").header("x-cache"), Some("HIT"));
-    assert!(all.status == 200);
+    assert_eq!(all.header("x-cache"), Some("MISS"));
+    let mun = json(&all)
+        .as_array()
+        .and_then(|a| a.iter().find(|m| m["matchId"] == id.as_str()).cloned())
+        .expect("the soccer match in /api/matches");
+    assert_eq!(mun["homeScore"], 1, "{mun}");
 }

@@ -66,13 +66,14 @@ pub(crate) struct ConnConfig {
 const READ_CHUNK: usize = 4 * 1024;
 
 /// What a connection's response buffer shrinks back to after a burst of pipelined responses
-/// grew it past twice this. Between the two it is kept: a steady response a little over 16 KiB
-/// (a gzip-compressed list) must not cost a reallocation on every request.
+/// grew it past [`OUT_MAX`].
 const OUT_KEPT: usize = 16 * 1024;
 
-/// Room for a response's status line and headers (CORS and rate-limit lines included), reserved
-/// with its body when it is the first in the buffer.
-const HEAD_ROOM: usize = 1024;
+/// The most a connection's response buffer keeps between reads: one response whose body is
+/// copied (under [`DIRECT_BODY`]) and a generous head. A steady response a little over 16 KiB
+/// (a gzip-compressed list) must not cost a reallocation on every request; the price is up to
+/// 33 KiB held by an idle keep-alive connection that last fetched one.
+const OUT_MAX: usize = DIRECT_BODY + 1024;
 
 /// Bodies at least this large are written straight from the shared bytes.
 const DIRECT_BODY: usize = 32 * 1024;
@@ -153,15 +154,19 @@ async fn converse<S: Service>(
                         }
                     };
                     service.record(&req, response.status.0, received_at.elapsed());
-                    let body_len = response.body_bytes().len();
-                    if head || body_len < DIRECT_BODY {
-                        if out.is_empty() && !head {
-                            // Exactly what one response needs, not the next power of two:
-                            // with 100 connections each fetching a 16 KB list that is 1.7 MB
-                            // of buffers rather than 3.2.
-                            out.reserve_exact(body_len + HEAD_ROOM);
+                    let body = response.body_bytes();
+                    if head || body.len() < DIRECT_BODY {
+                        let first = out.is_empty();
+                        with_date(|d| response.encode_head(&mut out, d, keep_alive));
+                        if !head {
+                            if first {
+                                // Exactly what one response needs, not the next power of two:
+                                // with 100 connections each fetching a 16 KB list that is
+                                // 1.7 MB of buffers rather than 3.2.
+                                out.reserve_exact(body.len());
+                            }
+                            out.extend_from_slice(body);
                         }
-                        with_date(|d| response.encode(&mut out, d, keep_alive, head));
                     } else {
                         // Large (shared) bodies go to the socket as they are: no copy into
                         // `out`, and no per-connection buffer the size of the biggest list.
@@ -195,7 +200,7 @@ async fn converse<S: Service>(
             stream.send(&out).await?;
             out.clear();
         }
-        if out.capacity() > 2 * OUT_KEPT {
+        if out.capacity() > OUT_MAX {
             // A burst of pipelined responses should not stay resident; a steady response just
             // over the bound should not be reallocated on every request either.
             out.shrink_to(OUT_KEPT);

@@ -337,3 +337,7 @@ impl ViewStore {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

@@ -235,7 +235,9 @@ impl FrameHeader {
     }
 
     /// The frame's payload in `buf` (which starts with this header), unmasked in place: `None`
-    /// until `buf` holds all of it.
+    /// until `buf` holds all of it. Call it once per frame (unmasking twice masks again), after
+    /// checking [`len`](Self::len) against a limit: a length no `usize` holds (only possible
+    /// on a 32-bit target) is `None` too, and would wait forever without that check.
     pub fn payload<'b>(&self, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         let end = self.size.checked_add(usize::try_from(self.len).ok()?)?;
         let frame = buf.get_mut(..end)?;
