@@ -240,7 +240,11 @@ impl ViewStore {
     pub fn list(&self, key: ListKey, gzip: bool) -> ListBody {
         let mut lists = self.lists.borrow_mut();
         if lists.len() >= MAX_LISTS && !lists.contains_key(&key) {
-            lists.clear();
+            // Full: one entry makes room (whichever the hash order gives), so a client cycling
+            // through query strings costs one rebuild per request, not every hot list's.
+            if let Some(victim) = lists.keys().next().cloned() {
+                lists.remove(&victim);
+            }
         }
         let mut hit = true;
         let mut build = |key: &ListKey| {
