@@ -193,21 +193,16 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Result<(String, String), St
     }
 }
 
-/// The requests per second of an endpoint's row in wrk.sh's table.
-fn rps(table: &str, endpoint: &str) -> Option<f64> {
+/// Column `n` (0 = the endpoint's name) of an endpoint's row in wrk.sh's table.
+fn column(table: &str, endpoint: &str, n: usize) -> Option<f64> {
     let row = table
         .lines()
         .find(|l| l.split_whitespace().next() == Some(endpoint))?;
-    row.split_whitespace().nth(1)?.parse().ok()
+    row.split_whitespace().nth(n)?.parse().ok()
 }
 
-#[test]
-fn wrk_script_reports_numbers_for_both_endpoints() {
-    if !have("wrk") && !have("apt-get") {
-        // scripts/deps.sh (run by scripts/test.sh and CI) installs wrk on Debian and Ubuntu.
-        eprintln!("skipped: wrk is not installed and there is no apt-get to install it with");
-        return;
-    }
+/// Runs `bench/wrk.sh 1 4 1` against the debug server with `env` on top: its table.
+fn wrk_script(env: &[(&str, &str)]) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scratch = std::env::temp_dir().join(format!("inplay-wrk-smoke-{}", std::process::id()));
     let lock = scratch.join("bench.lock");
@@ -221,21 +216,46 @@ fn wrk_script_reports_numbers_for_both_endpoints() {
         // Its own lock: a benchmark someone runs on this machine must not hold the test up for
         // the 15 minutes wrk.sh would wait for /tmp/bench.lock.
         .env("LOCK", &lock)
-        .env("OUT", scratch.join("out"));
+        .env("OUT", scratch.join("out"))
+        .envs(env.iter().copied());
     let result = run_bounded(cmd, Duration::from_secs(90));
     let _ = std::fs::remove_dir_all(&scratch);
     let (table, log) = result.unwrap_or_else(|e| panic!("bench/wrk.sh failed: {e}"));
-    assert!(
-        table.contains("INPLAY_RATE_LIMIT_ENABLED=false"),
-        "says rate limiting is off:\n{table}"
-    );
     for endpoint in ["scores", "markets"] {
-        let rps = rps(&table, endpoint);
+        let rps = column(&table, endpoint, 1);
         assert!(
             rps.is_some_and(|r| r > 0.0),
             "{endpoint}: req/s {rps:?} in\n{table}\n--- stderr\n{log}"
         );
     }
+    table
+}
+
+#[test]
+fn wrk_script_reports_numbers_for_both_endpoints() {
+    if !have("wrk") && !have("apt-get") {
+        // scripts/deps.sh (run by scripts/test.sh and CI) installs wrk on Debian and Ubuntu.
+        eprintln!("skipped: wrk is not installed and there is no apt-get to install it with");
+        return;
+    }
+    let table = wrk_script(&[]);
+    assert!(
+        table.contains("INPLAY_RATE_LIMIT_ENABLED=false"),
+        "says rate limiting is off:\n{table}"
+    );
     assert!(table.contains("peak RSS (VmHWM) of inplay: "), "{table}");
     eprintln!("{table}");
+
+    // ACCEPT_ENCODING reaches the server: the markets list comes back compressed.
+    let gzip = wrk_script(&[("ACCEPT_ENCODING", "gzip")]);
+    assert!(gzip.contains("Accept-Encoding: gzip"), "says so:\n{gzip}");
+    let (plain, compressed) = (
+        column(&table, "markets", 8).unwrap_or(0.0),
+        column(&gzip, "markets", 8).unwrap_or(f64::MAX),
+    );
+    assert!(
+        compressed * 3.0 < plain,
+        "markets bytes per response: {compressed} with gzip, {plain} without\n{gzip}"
+    );
+    eprintln!("{gzip}");
 }
