@@ -12,7 +12,7 @@ use flate2::{write::GzEncoder, Compression};
 
 /// Bodies shorter than this go out as they are: below about one packet, compressing saves
 /// nothing a client would notice.
-pub(crate) const MIN_BYTES: usize = 1024;
+const MIN_BYTES: usize = 1024;
 
 /// `body` gzip-compressed, or `None` if it is too short to be worth it.
 pub(crate) fn compress(body: &[u8]) -> Option<Vec<u8>> {

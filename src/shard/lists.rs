@@ -29,7 +29,7 @@ pub(crate) async fn cache_loop(shard: Rc<Shard>) {
         let mut sport_done: Option<Box<str>> = None;
         for (sport, league) in view.open_leagues() {
             if sport_done.as_ref() != Some(&sport) {
-                let body = view.list(
+                let list = view.list(
                     ListKey::Markets {
                         sport: sport.clone(),
                         league: None,
@@ -39,12 +39,12 @@ pub(crate) async fn cache_loop(shard: Rc<Shard>) {
                 );
                 shard.io_out.set(
                     format!("markets:{sport}"),
-                    Arc::from(&*body.body),
+                    Arc::from(&*list.body),
                     handle.ttls.markets,
                 );
                 sport_done = Some(sport.clone());
             }
-            let body = view.list(
+            let list = view.list(
                 ListKey::Markets {
                     sport: sport.clone(),
                     league: Some(league.clone()),
@@ -54,7 +54,7 @@ pub(crate) async fn cache_loop(shard: Rc<Shard>) {
             );
             shard.io_out.set(
                 format!("markets:{sport}:{league}"),
-                Arc::from(&*body.body),
+                Arc::from(&*list.body),
                 handle.ttls.markets,
             );
         }

@@ -273,17 +273,11 @@ impl ViewStore {
                 hit = false;
             }
         }
-        match entry.gzip.as_ref().filter(|_| gzip) {
-            Some(compressed) => ListBody {
-                body: compressed.clone(),
-                hit,
-                gzip: true,
-            },
-            None => ListBody {
-                body: entry.json.clone(),
-                hit,
-                gzip: false,
-            },
+        let compressed = entry.gzip.as_ref().filter(|_| gzip);
+        ListBody {
+            body: compressed.unwrap_or(&entry.json).clone(),
+            hit,
+            gzip: compressed.is_some(),
         }
     }
 
