@@ -118,8 +118,10 @@ fn price() -> impl Strategy<Value = Price> {
 }
 
 proptest! {
+    /// Positive prices up to +999,900: above it the decimal price passes `MAX_DECIMAL`
+    /// (10,000), which `from_american` refuses (a random +999,943 once failed the suite).
     #[test]
-    fn american_round_trip_within_one_unit(a in prop_oneof![100.0..1e6_f64, -1e6..-100.0_f64]) {
+    fn american_round_trip_within_one_unit(a in prop_oneof![100.0..999_900.0_f64, -1e6..-100.0_f64]) {
         let back = Price::from_american(a).unwrap().american();
         prop_assert!((back - a).abs() <= 1.0, "{a} -> {back}");
     }
