@@ -150,3 +150,52 @@ fn pipelined_large_and_small_bodies_stay_in_order() {
     c.send("GET", "/health", None);
     assert_eq!(c.read_response().status, 200);
 }
+
+/// A large body goes out in the same system call as its head when the socket has room. To a
+/// client that reads slowly through a small window, pipelined lists soon fill the server's
+/// send buffer (on loopback it grows to ~1 MB): one is taken in part, the next not at all, and
+/// the rest of each must follow exactly once, in order.
+#[test]
+fn large_bodies_arrive_whole_at_a_slow_reader() {
+    const LISTS: usize = 24; // ~150 KB each
+    let server = TestServer::start(&[]);
+    common::wait_for_matches(&server, 1000);
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket
+        .connect_timeout(&server.addr.into(), Duration::from_secs(5))
+        .unwrap();
+    let stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut c = Client::from_stream(stream);
+    let mut batch = Vec::new();
+    for _ in 0..LISTS {
+        batch.extend(request_bytes(
+            "GET",
+            "/api/markets/football?limit=200",
+            None,
+        ));
+    }
+    c.send_raw(&batch);
+    // Let the server fill the window and its send buffer before anything is read.
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 0..LISTS {
+        let r = c.read_response_slowly(if i < 2 { 1024 } else { 65536 });
+        assert_eq!(r.status, 200, "response {i}");
+        assert!(
+            r.body.len() > 32 * 1024,
+            "response {i}: {} bytes",
+            r.body.len()
+        );
+        let v = r.json();
+        assert!(
+            v.as_array()
+                .is_some_and(|a| a.iter().all(|e| e["sport"] == "football")),
+            "response {i}"
+        );
+    }
+    c.send("GET", "/health", None);
+    assert_eq!(c.read_response().status, 200);
+}

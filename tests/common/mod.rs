@@ -238,6 +238,9 @@ impl Resp {
 }
 
 /// A keep-alive connection.
+/// The most a [`Client`] reads at once.
+const READ_MAX: usize = 65536;
+
 pub struct Client {
     pub stream: TcpStream,
     buf: Vec<u8>,
@@ -249,6 +252,11 @@ impl Client {
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
+        Self::from_stream(stream)
+    }
+
+    /// A client over a socket the test set up itself (buffer sizes, say).
+    pub fn from_stream(stream: TcpStream) -> Self {
         Self {
             stream,
             buf: Vec::new(),
@@ -271,15 +279,20 @@ impl Client {
 
     /// Reads the response to a HEAD request: headers only, whatever Content-Length says.
     pub fn read_head_response(&mut self) -> Resp {
-        self.read_framed(true).expect("a HEAD response")
+        self.read_framed(true, READ_MAX).expect("a HEAD response")
     }
 
     /// Reads one response, or `None` if the server closed the connection first.
     pub fn try_read_response(&mut self) -> Option<Resp> {
-        self.read_framed(false)
+        self.read_framed(false, READ_MAX)
     }
 
-    fn read_framed(&mut self, head_only: bool) -> Option<Resp> {
+    /// Reads one response at most `chunk` bytes per read: a slow reader.
+    pub fn read_response_slowly(&mut self, chunk: usize) -> Resp {
+        self.read_framed(false, chunk).expect("a response")
+    }
+
+    fn read_framed(&mut self, head_only: bool, max_read: usize) -> Option<Resp> {
         loop {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
                 let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
@@ -310,8 +323,8 @@ impl Client {
                     });
                 }
             }
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
+            let mut chunk = [0u8; READ_MAX];
+            match self.stream.read(&mut chunk[..max_read.min(READ_MAX)]) {
                 // A read with a timeout is not restarted after a signal (a child exiting).
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Ok(0) | Err(_) => return None,
