@@ -3,7 +3,9 @@
 #
 #   bench/compare.sh [DURATION] [CONNECTIONS] [ROUNDS]      defaults: 10s 100 3
 #
-# Each round runs every server in turn (inplay, bun = Fastify on Bun, bun-native = Bun.serve),
+# Each round runs every server in turn (inplay, bun = Fastify on Bun, bun-native = Bun.serve,
+# and with SERVERS="... floor" bench/http-floor: canned responses of the sizes inplay's had in
+# the same round, one recv and one send per request, the most any server could get here),
 # each freshly started on 127.0.0.1 and pinned to cpu 1, and loads it with wrk pinned to cpu 0
 # (wrk -t1 -cCONNECTIONS -dDURATION --latency, under flock /tmp/bench.lock):
 #   scores   GET /api/scores/<id>, cycling through the server's ids (inplay: every id its
@@ -48,6 +50,12 @@ need_tools
 source "$ROOT/scripts/memlock.sh" # glommio needs RLIMIT_MEMLOCK >= 512 KiB
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 case " $SERVERS " in *" inplay "*) build_inplay ;; esac
+case " $SERVERS " in *" floor "*)
+  log "building bench/http-floor (cargo build --release)"
+  (cd "$ROOT/bench/http-floor" && timeout 600 cargo build --release --quiet) || die "building bench/http-floor failed"
+  FLOOR_BIN=$OUT/http-floor
+  cp "$ROOT/bench/http-floor/target/release/http-floor" "$FLOOR_BIN" ;;
+esac
 case " $SERVERS " in *" bun"*)
   [ -x "$REF_DIR/run.sh" ] || die "no reference at $REF_DIR"
   if [ ! -d "$REF_DIR/node_modules" ]; then
@@ -56,6 +64,9 @@ case " $SERVERS " in *" bun"*)
   fi ;;
 esac
 seq -f 'match-%g' 1 1000 >"$OUT/ref-ids.txt"
+# The floor's response sizes: inplay's in the latest run (the demo feed's, until one ran).
+FLOOR_SCORES_BYTES=493
+FLOOR_MARKETS_BYTES=153242
 
 SERVER_CPU=1
 WRK_CPU=0
@@ -66,6 +77,7 @@ echo "inplay $(source_version), $(date -u +%FT%TZ), $NPROC cpus"
 echo "servers on cpu $SERVER_CPU (one core each), wrk on cpu $WRK_CPU: wrk -t1 -c$CONNS -d${DUR}s --latency, ${WARMUP}s warm-up per endpoint"
 echo "inplay: INPLAY_SERVER_SHARDS=1, INPLAY_RATE_LIMIT_ENABLED=false (rate limiting off for the benchmark)"
 echo "bun:    $REF_DIR/run.sh bun (Fastify on Bun), BENCH=1; bun-native: run.sh bun-native (Bun.serve), BENCH=1"
+case " $SERVERS " in *" floor "*) echo "floor:  bench/http-floor, canned responses the size of inplay's in the same round (epoll, one recv + one send per request)" ;; esac
 [ -n "${ACCEPT_ENCODING:-}" ] && echo "every request: Accept-Encoding: $ACCEPT_ENCODING (inplay gzips its lists for it; the references send JSON as it is)"
 echo "$ROUNDS rounds x ($SERVERS); results in $RESULTS, logs in $OUT"
 echo
@@ -86,6 +98,9 @@ measure_server() { # round server load
     bun | bun-native)
       start_server "$name" "$OUT/$name.log" "$SERVER_CPU" -- \
         BENCH=1 PORT="$port" HOST=127.0.0.1 -- "$REF_DIR/run.sh" "$name" ;;
+    floor)
+      start_server floor "$OUT/floor.log" "$SERVER_CPU" -- -- \
+        "$FLOOR_BIN" "$port" "$FLOOR_SCORES_BYTES" "$FLOOR_MARKETS_BYTES" ;;
   esac
   wait_http "$base/health" 60 || { stop_server; return 1; }
   if [ "$name" = inplay ]; then
@@ -119,6 +134,9 @@ measure_server() { # round server load
         "${R[bytes_per_resp]}" "${R[srv_cpu]}" "${R[other_cpu]}" "${R[steal]}" "${R[hwm_mib]}" "${R[alive]}" \
         "${R[wrk_cpu]}" "$clean")
       printf '%s\n' "${R[raw]}" >"$OUT/wrk-r$round-$name-$ep-a$attempt.txt"
+      if [ "$name" = inplay ] && [[ ${R[bytes_per_resp]} =~ ^[0-9]+$ ]]; then
+        if [ $ep = scores ]; then FLOOR_SCORES_BYTES=${R[bytes_per_resp]}; else FLOOR_MARKETS_BYTES=${R[bytes_per_resp]}; fi
+      fi
       printf '  %-10s %-7s %8s req/s  p50 %6s  p90 %6s  p99 %7s  max %7s ms  non2xx %s  sockerr %s  %s B/resp  cpu %s%%  other %s%%  cpu0 %s%%  steal %s%%  peak RSS %s MiB\n' \
         "$name" "$ep" "${R[rps]}" "${R[p50]}" "${R[p90]}" "${R[p99]}" "${R[max]}" "${R[non2xx]}" "${R[sockerr]}" \
         "${R[bytes_per_resp]}" "${R[srv_cpu]}" "${R[other_cpu]}" "${R[wrk_cpu]}" "${R[steal]}" "${R[hwm_mib]}"
@@ -171,7 +189,7 @@ done
 case " $SERVERS " in *" inplay "*)
   echo
   echo "ratios (medians; req/s: higher is better for inplay, p99 and RSS: lower is better):"
-  for ref in bun bun-native; do
+  for ref in bun bun-native floor; do
     case " $SERVERS " in *" $ref "*) ;; *) continue ;; esac
     for ep in scores markets; do
       printf '  inplay/%-10s %-8s req/s x%s   p99 x%s   peak RSS x%s\n' "$ref" "$ep" \
@@ -181,6 +199,13 @@ case " $SERVERS " in *" inplay "*)
     done
   done ;;
 esac
+if [[ " $SERVERS " == *" floor "* && " $SERVERS " == *" bun "* ]]; then
+  echo "the floor against Fastify on Bun (no server answers faster here than one recv + one send per request):"
+  for ep in scores markets; do
+    printf '  floor/bun         %-8s req/s x%s   p99 x%s\n' "$ep" \
+      "$(ratio "$(col floor $ep 5)" "$(col bun $ep 5)")" "$(ratio "$(col floor $ep 8)" "$(col bun $ep 8)")"
+  done
+fi
 echo "(non2xx and sockerr are totals over the rounds; peak RSS is VmHWM after the endpoint's run;"
 echo " runs = runs in the medians, \"not clean\" = other processes used > $MAX_OTHER % of cpu $SERVER_CPU in all its attempts)"
 echo "rejected runs: $(($(wc -l <"$OUT/contaminated.tsv") - 1)) (in $OUT/contaminated.tsv)"
