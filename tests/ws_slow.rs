@@ -147,3 +147,76 @@ fn a_coalesced_consumer_gets_a_resync_and_stays_connected() {
     });
     assert!(change.is_ok(), "still connected: {change:?}");
 }
+
+/// Many requests in one read from a client that reads nothing: `subscribe`/`unsubscribe` pairs
+/// for a sport, 80 bytes that ask for a snapshot of every open match. The server answers only
+/// as far as its send queue holds; the client then gets every answer in order, unless the
+/// changes of the sport it is still subscribed to overflow its queue first (it reads nothing):
+/// then it is closed as a slow consumer. Either way the queue stays bounded.
+#[test]
+fn requests_in_one_read_are_answered_only_as_the_client_reads() {
+    const PAIRS: usize = 40;
+    let server = TestServer::start(&[("INPLAY_WEBSOCKET_SEND_QUEUE_BYTES", "65536")]);
+    wait_for_matches(&server, 300);
+    let football = server.get_json("/api/matches?sport=football");
+    let n = football.as_array().map_or(0, Vec::len);
+    assert!(n >= 20, "the demo feed has football matches: {n}");
+
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    socket.connect(&server.addr.into()).expect("connect");
+    let stream: TcpStream = socket.into();
+    let (mut ws, _) =
+        tungstenite::client(format!("ws://{}/ws", server.addr), stream).expect("handshake");
+    let subscribe = json!({"op": "subscribe", "sport": "football"}).to_string();
+    let unsubscribe = json!({"op": "unsubscribe", "sport": "football"}).to_string();
+    let before = server.settled_rss_kib();
+    for _ in 0..PAIRS {
+        // Buffered by tungstenite until the flush: one write, read by the server at once.
+        ws.write(Message::text(subscribe.clone()))
+            .expect("subscribe");
+        ws.write(Message::text(unsubscribe.clone()))
+            .expect("unsubscribe");
+    }
+    ws.flush().expect("flush");
+
+    // Unbounded, the server would queue a snapshot of every open football match per pair
+    // (~2 KB each: ~10 MB here, past what the socket takes); bounded, about one subscribe's
+    // worth past the 64 KiB limit.
+    std::thread::sleep(Duration::from_millis(1500));
+    let grown = server.rss_kib().saturating_sub(before);
+    assert!(
+        grown < 4096,
+        "the server grew by {grown} KiB for a client that reads nothing ({n} football matches)"
+    );
+    assert_eq!(server.get("/health").status, 200, "the shard still serves");
+
+    ws.get_ref()
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut answers = Vec::new();
+    let mut closed = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while answers.len() < 2 * PAIRS && closed.is_none() && Instant::now() < deadline {
+        match ws.read() {
+            Ok(Message::Text(t)) => {
+                let v: Value = serde_json::from_str(&t).expect("JSON");
+                if let Some(kind @ ("subscribed" | "unsubscribed" | "error")) = v["type"].as_str() {
+                    answers.push(kind.to_owned());
+                }
+            }
+            Ok(Message::Close(frame)) => closed = Some(frame.map(|f| u16::from(f.code))),
+            Ok(_) => {}
+            Err(e) if read_timed_out(&e) => {}
+            Err(e) => panic!("connection failed after {} answers: {e}", answers.len()),
+        }
+    }
+    let expected: Vec<String> = (0..answers.len())
+        .map(|i| ["subscribed", "unsubscribed"][i % 2].to_owned())
+        .collect();
+    assert_eq!(answers, expected, "each request answered in turn");
+    match closed {
+        None => assert_eq!(answers.len(), 2 * PAIRS, "every request answered"),
+        Some(code) => assert_eq!(code, Some(1008), "closed only as a slow consumer"),
+    }
+}

@@ -87,9 +87,12 @@ const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) const TOKEN_EXPIRED: u16 = 4001;
 
 /// Why the session's wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     /// Client bytes arrived (in the session's read buffer).
     Read,
+    /// The send queue has room again for replies to messages read earlier.
+    Decode,
     /// The connection is gone (client hung up, or a write failed).
     Gone,
     /// The outbox overflowed under `"coalesce"`.
@@ -107,6 +110,9 @@ struct Conn {
     stream: Stream,
     /// Bytes read but not yet decoded (a partial frame); empty, unallocated, between messages.
     pending: Vec<u8>,
+    /// Whole messages wait in `pending`: decoding stopped when the replies filled the send
+    /// queue, and goes on (before anything more is read) once the client has read them.
+    undecoded: bool,
     decoder: Decoder,
 }
 
@@ -124,6 +130,7 @@ pub(crate) async fn run(
     let mut conn = Conn {
         stream,
         pending: Vec::new(),
+        undecoded: false,
         decoder: Decoder::new(config.max_message_bytes),
     };
     // Declared after `conn`, so dropped before it even if this future is dropped unfinished:
@@ -171,8 +178,10 @@ async fn converse(
         })
         .await;
         match step {
-            Step::Read => {
-                last_heard = Instant::now();
+            Step::Read | Step::Decode => {
+                if step == Step::Read {
+                    last_heard = Instant::now();
+                }
                 if let Some(close) = decode_all(conn, handler, out, config, &mut replies).await {
                     return close;
                 }
@@ -225,7 +234,11 @@ fn poll_step(
         return Poll::Ready(Step::Closed);
     }
     // A client that does not read what it is sent is not read either: its requests would
-    // only queue more replies. The socket draining wakes this task again.
+    // only queue more replies. The socket draining wakes this task again; messages already
+    // read are answered first.
+    if out.backlog_bytes() < max_backlog && conn.undecoded {
+        return Poll::Ready(Step::Decode);
+    }
     if out.backlog_bytes() < max_backlog {
         let mut chunk = [0u8; READ_CHUNK];
         match Pin::new(&mut conn.stream).poll_read(cx, &mut chunk) {
@@ -256,7 +269,14 @@ async fn decode_all(
     replies: &mut Vec<Utf8Bytes>,
 ) -> Option<Option<(u16, &'static str)>> {
     let mut at = 0;
+    conn.undecoded = false;
     let result = loop {
+        // Replies fill the send queue: the rest waits until the client reads them, so one read
+        // of many requests cannot queue replies without bound (or hold the shard's core).
+        if out.backlog_bytes() >= config.send_queue_bytes {
+            conn.undecoded = at < conn.pending.len();
+            break None;
+        }
         let message = match conn.decoder.decode(&mut conn.pending[at..]) {
             Ok(Decoded::Need(_)) => break None,
             Ok(Decoded::Skip(used)) => {

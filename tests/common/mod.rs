@@ -10,6 +10,7 @@ pub mod pg;
 pub mod providers;
 pub mod pushed;
 pub mod redis;
+pub mod rss;
 pub mod wsclient;
 
 use std::{
