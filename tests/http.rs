@@ -199,3 +199,71 @@ fn large_bodies_arrive_whole_at_a_slow_reader() {
     c.send("GET", "/health", None);
     assert_eq!(c.read_response().status, 200);
 }
+
+/// A client that stops reading its responses is dropped once a write has waited the idle
+/// timeout, mid-response, instead of holding its connection (and a connection slot) for good.
+#[test]
+fn a_client_that_stops_reading_is_dropped_after_the_idle_timeout() {
+    const LISTS: usize = 100; // ~150 KB each: several times what the socket buffers hold
+    let server = TestServer::start(&[("INPLAY_HTTP_IDLE_TIMEOUT_MS", "1000")]);
+    common::wait_for_matches(&server, 1000);
+    let one = server.get("/api/markets/football").body.len();
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket
+        .connect_timeout(&server.addr.into(), Duration::from_secs(5))
+        .unwrap();
+    let mut stream: std::net::TcpStream = socket.into();
+    let batch: Vec<u8> = (0..LISTS)
+        .flat_map(|_| request_bytes("GET", "/api/markets/football", None))
+        .collect();
+    std::io::Write::write_all(&mut stream, &batch).unwrap();
+    std::thread::sleep(Duration::from_millis(3000));
+    // What the server wrote before it gave up is still delivered, then the end of the stream.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let (mut total, mut chunk) = (0, vec![0u8; 65536]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ended = loop {
+        match std::io::Read::read(&mut stream, &mut chunk) {
+            Ok(0) | Err(_) => break true,
+            Ok(n) => total += n,
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+    };
+    assert!(ended, "the connection ended");
+    assert!(
+        total < LISTS * one / 2,
+        "{total} bytes arrived of {LISTS} lists of ~{one}: the server waited for the reader"
+    );
+    // Everyone else is served.
+    assert_eq!(server.get("/health").status, 200);
+}
+
+/// A connection that was sent a large body keeps no buffer that size once it is idle.
+#[test]
+fn a_large_body_leaves_no_large_buffer_behind() {
+    const CONNS: usize = 40;
+    let server = TestServer::start(&[]);
+    common::wait_for_matches(&server, 1000);
+    let before = server.settled_rss_kib();
+    let body = "x".repeat(1_000_000);
+    let mut clients: Vec<Client> = (0..CONNS).map(|_| Client::connect(server.addr)).collect();
+    for c in &mut clients {
+        c.send("POST", "/missing", Some(&body));
+        assert_eq!(c.read_response().status, 404);
+    }
+    // Each connection's read buffer grew to 2 MiB for its body: 80 MiB if all were kept.
+    let grown = server.settled_rss_kib().saturating_sub(before);
+    assert!(
+        grown < 24 * 1024,
+        "{CONNS} idle connections after a 1 MB body each: {grown} KiB more"
+    );
+    for c in &mut clients {
+        c.send("GET", "/health", None);
+        assert_eq!(c.read_response().status, 200, "still usable");
+    }
+}

@@ -105,9 +105,14 @@ pub(crate) async fn serve<S: Service>(
             }
         },
     };
+    // A client that stops reading its responses holds the connection no longer than an idle
+    // one: a write that cannot go on for that long ends it.
+    stream.set_write_timeout(Some(config.idle_timeout))?;
     match converse(&mut stream, peer, &*service, config, &tracker, &guard).await? {
         Some(session) => {
+            // A session bounds its own writes (its send queue and slow-consumer policy).
             let _ = stream.set_read_timeout(None);
+            let _ = stream.set_write_timeout(None);
             session(stream).await;
         }
         None => stream.close_tls(config.header_read_timeout).await,
@@ -195,6 +200,12 @@ async fn converse<S: Service>(
             buf.copy_within(start..filled, 0);
             filled -= start;
             head_started = None;
+        }
+        if buf.len() > READ_CHUNK && filled <= READ_CHUNK {
+            // A large request (a body) is done: between requests the connection keeps one
+            // read's worth, not the largest body it was ever sent.
+            buf.truncate(READ_CHUNK);
+            buf.shrink_to_fit();
         }
         if !out.is_empty() {
             stream.send(&out).await?;

@@ -104,6 +104,17 @@ impl Stream {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
     }
 
+    /// Sets the socket's write timeout: a write the client does not make room for within
+    /// `wait` fails with `TimedOut` (over TLS too, as for reads).
+    ///
+    /// # Errors
+    /// A zero duration.
+    pub fn set_write_timeout(&self, wait: Option<Duration>) -> io::Result<()> {
+        self.tcp()
+            .set_write_timeout(wait)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
+    }
+
     /// Ends a TLS connection politely: `close_notify`, so a client reading to the end knows
     /// nothing was cut off. Bounded by `wait`, since a client that stopped reading would
     /// otherwise hold the connection open. Does nothing for plain TCP (closing the socket says

@@ -183,7 +183,7 @@ impl Health {
             return;
         }
         self.last_failure = Some(now);
-        self.last_error = error;
+        self.last_error = error.map(clip_error);
         self.failures += 1;
         self.consecutive_failures += 1;
         self.consecutive_successes = 0;
@@ -313,80 +313,18 @@ impl Health {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Longest provider error text kept for `lastError`, in characters. A provider (or a push to
+/// `/api/ingest`) may send megabytes of it; `/health` is public and would serve it each time.
+const MAX_ERROR_CHARS: usize = 300;
 
-    fn policy() -> Policy {
-        Policy {
-            breaker_failures: 3,
-            breaker_cooldown_ms: 1000,
-            quota_backoff_ms: 5000,
-        }
-    }
-
-    fn fail(h: &mut Health, at: i64) {
-        h.record(Verdict::Failed, 0, Timestamp(at), Some("HTTP 500".into()));
-    }
-
-    #[test]
-    fn breaker_opens_probes_and_closes() {
-        let mut h = Health::new(policy());
-        h.record(Verdict::Ok, 10, Timestamp(0), None);
-        assert_eq!(h.status(0), "healthy");
-        fail(&mut h, 1);
-        fail(&mut h, 2);
-        assert_eq!(h.status(2), "degraded");
-        assert_eq!(h.admit(2), Admit::Go);
-        fail(&mut h, 3);
-        assert_eq!(h.status(3), "down");
-        assert_eq!(h.admit(500), Admit::Skip("circuit_open"));
-        assert_eq!(h.admit(1003), Admit::Probe);
-        assert_eq!(h.admit(1004), Admit::Skip("circuit_half_open"));
-        // A failed probe reopens for twice as long.
-        fail(&mut h, 1005);
-        assert_eq!(h.admit(2500), Admit::Skip("circuit_open"));
-        assert_eq!(h.admit(3005), Admit::Probe);
-        h.record(Verdict::Ok, 12, Timestamp(3006), None);
-        assert_eq!(h.admit(3007), Admit::Go);
-        assert_ne!(h.status(3007), "down");
-        assert_eq!(h.to_json("p", 3007)["circuit"]["opened"], 2);
-    }
-
-    #[test]
-    fn quota_exhaustion_pauses_until_the_backoff_ends() {
-        let mut h = Health::new(policy());
-        h.record(
-            Verdict::QuotaExhausted,
-            5,
-            Timestamp(100),
-            Some("quota".into()),
-        );
-        assert_eq!(h.admit(200), Admit::Skip("quota_exhausted"));
-        assert_eq!(h.status(200), "down");
-        assert_eq!(h.to_json("p", 200)["quota"]["remaining"], 0);
-        assert_eq!(h.admit(5100), Admit::Go);
-    }
-
-    #[test]
-    fn rate_limits_slow_down_then_recover() {
-        let mut h = Health::new(policy());
-        h.record(Verdict::RateLimited, 5, Timestamp(1), None);
-        h.record(Verdict::RateLimited, 5, Timestamp(2), None);
-        assert_eq!(h.slowdown(), 4);
-        assert_eq!(h.status(2), "degraded");
-        for t in 0..RECOVER_AFTER {
-            h.record(Verdict::Ok, 5, Timestamp(10 + i64::from(t)), None);
-        }
-        assert_eq!(h.slowdown(), 2);
-    }
-
-    #[test]
-    fn percentiles_of_successes() {
-        let mut h = Health::new(Policy::default());
-        for l in 1..=100 {
-            h.record(Verdict::Ok, l, Timestamp(1), None);
-        }
-        assert_eq!(h.percentiles(), Some((51, 95, 99)));
+/// `text`, cut to [`MAX_ERROR_CHARS`] characters with `…` at the cut.
+fn clip_error(text: String) -> String {
+    match text.char_indices().nth(MAX_ERROR_CHARS) {
+        None => text,
+        Some((at, _)) => format!("{}…", &text[..at]),
     }
 }
+
+#[cfg(test)]
+#[path = "health_tests.rs"]
+mod tests;

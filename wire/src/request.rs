@@ -109,6 +109,7 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
 
     let mut content_length: Option<usize> = None;
     let mut keep_alive = version == 1;
+    let mut connection_close = false;
     let mut upgrade_websocket = false;
     let (mut ws_key, mut ws_version) = (None, None);
     let (mut authorization, mut origin, mut forwarded_for) = (None, None, None);
@@ -116,9 +117,12 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
     for h in req.headers.iter() {
         let name = h.name;
         if name.eq_ignore_ascii_case("content-length") {
-            let parsed = std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok());
+            // `1*DIGIT` (RFC 9110 §8.6): no sign, which `parse` would take and a proxy in
+            // front might not, so the two would disagree about where the request ends.
+            let digits = h.value.trim_ascii();
+            let parsed = (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+                .then(|| std::str::from_utf8(digits).ok()?.parse::<usize>().ok())
+                .flatten();
             match (parsed, content_length) {
                 (None, _) => return Parse::Invalid(Status::BAD_REQUEST, "invalid Content-Length"),
                 // Two differing lengths is a request-smuggling attempt.
@@ -133,8 +137,9 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
                 "Transfer-Encoding is not supported; send Content-Length",
             );
         } else if name.eq_ignore_ascii_case("connection") {
+            // `close` in any Connection line wins over `keep-alive` in another.
             if contains_token(h.value, b"close") {
-                keep_alive = false;
+                connection_close = true;
             } else if contains_token(h.value, b"keep-alive") {
                 keep_alive = true;
             }
@@ -179,7 +184,7 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
             method_str,
             path,
             query,
-            keep_alive,
+            keep_alive: keep_alive && !connection_close,
             upgrade_websocket,
             ws_key,
             ws_version,

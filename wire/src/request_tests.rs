@@ -40,6 +40,19 @@ mod examples {
     }
 
     #[test]
+    fn connection_close_wins_over_keep_alive() {
+        for req in [
+            &b"GET / HTTP/1.1\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n",
+            b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+        ] {
+            assert!(matches!(parse(req, LIMITS), Parse::Complete(r, _) if !r.keep_alive));
+        }
+        let ka = b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+        assert!(matches!(parse(ka, LIMITS), Parse::Complete(r, _) if r.keep_alive));
+    }
+
+    #[test]
     fn waits_for_body_then_completes() {
         let head = b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nab";
         assert!(matches!(parse(head, LIMITS), Parse::Partial));
@@ -59,6 +72,16 @@ mod examples {
             parse(dup, LIMITS),
             Parse::Invalid(Status::BAD_REQUEST, _)
         ));
+        for odd in ["+5", "-0", "5 5", "0x5", "", "5,5"] {
+            let req = format!("POST /x HTTP/1.1\r\nContent-Length: {odd}\r\n\r\nabcde");
+            assert!(
+                matches!(
+                    parse(req.as_bytes(), LIMITS),
+                    Parse::Invalid(Status::BAD_REQUEST, _)
+                ),
+                "Content-Length: {odd:?}"
+            );
+        }
         let te = b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
         assert!(matches!(
             parse(te, LIMITS),
