@@ -180,13 +180,13 @@ fn requests_in_one_read_are_answered_only_as_the_client_reads() {
     }
     ws.flush().expect("flush");
 
-    // Unbounded, the server would queue a snapshot of every open football match per pair
-    // (~2 KB each: ~10 MB here, past what the socket takes); bounded, about one subscribe's
-    // worth past the 64 KiB limit.
+    // Unbounded, the server would queue a snapshot of every open football match per pair:
+    // +23 to +34 MiB measured. Bounded, about one subscribe's worth past the 64 KiB limit; the
+    // demo feed's own growth in the window adds noise (up to +4.2 MiB seen in CI).
     std::thread::sleep(Duration::from_millis(1500));
     let grown = server.rss_kib().saturating_sub(before);
     assert!(
-        grown < 4096,
+        grown < 12 * 1024,
         "the server grew by {grown} KiB for a client that reads nothing ({n} football matches)"
     );
     assert_eq!(server.get("/health").status, 200, "the shard still serves");

@@ -110,7 +110,8 @@ pub(super) static KEYS: &[Key] = &[
     key("server", "dev_mode", Kind::Bool),
     key("http", "max_header_bytes", int(1024, 1 << 20)),
     key("http", "max_body_bytes", int(0, 64 << 20)),
-    key("http", "max_headers", int(1, 1024)),
+    // The parser has 64 header slots (`inplay_wire::request::MAX_HEADERS`).
+    key("http", "max_headers", int(1, 64)),
     key("http", "header_read_timeout_ms", Kind::Ms { min: 1 }),
     key("http", "idle_timeout_ms", Kind::Ms { min: 1 }),
     key("http", "max_connections_per_shard", int(1, 10_000_000)),

@@ -452,3 +452,13 @@ fn redis_url_passwords_are_redacted_and_nothing_else() {
     assert_eq!(shown("not a url"), "not a url");
     assert_eq!(shown(""), "");
 }
+
+#[test]
+fn max_headers_stops_at_the_parsers_slots() {
+    assert!(with_env(&[("INPLAY_HTTP_MAX_HEADERS", "64")]).is_ok());
+    let text = error_text(&[("INPLAY_HTTP_MAX_HEADERS", "65")]);
+    assert!(
+        text.contains("http.max_headers") && text.contains("1..=64"),
+        "{text}"
+    );
+}

@@ -226,7 +226,13 @@ pub fn percent_decode(s: &str) -> String {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+                // Two hex digits exactly (`from_str_radix` alone would take `%+1`).
+                let hex = &b[i + 1..i + 3];
+                let hex = hex
+                    .iter()
+                    .all(u8::is_ascii_hexdigit)
+                    .then(|| std::str::from_utf8(hex).ok())
+                    .flatten();
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(v) => {
                         out.push(v);

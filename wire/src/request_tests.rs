@@ -118,6 +118,8 @@ mod examples {
         assert_eq!(pairs[1].1, "a b");
         assert_eq!(pairs[2].1, "%zz");
         assert_eq!(pairs[3], ("e".into(), String::new()));
+        // Only two hex digits make an escape: a sign is not one.
+        assert_eq!(percent_decode("%+1x%-1%4a"), "% 1x%-1J");
     }
 }
 
