@@ -236,10 +236,10 @@ fn poll_step(
     // A client that does not read what it is sent is not read either: its requests would
     // only queue more replies. The socket draining wakes this task again; messages already
     // read are answered first.
-    if out.backlog_bytes() < max_backlog && conn.undecoded {
-        return Poll::Ready(Step::Decode);
-    }
     if out.backlog_bytes() < max_backlog {
+        if conn.undecoded {
+            return Poll::Ready(Step::Decode);
+        }
         let mut chunk = [0u8; READ_CHUNK];
         match Pin::new(&mut conn.stream).poll_read(cx, &mut chunk) {
             Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(Step::Gone),

@@ -119,10 +119,7 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
         if name.eq_ignore_ascii_case("content-length") {
             // `1*DIGIT` (RFC 9110 §8.6): no sign, which `parse` would take and a proxy in
             // front might not, so the two would disagree about where the request ends.
-            let digits = h.value.trim_ascii();
-            let parsed = (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
-                .then(|| std::str::from_utf8(digits).ok()?.parse::<usize>().ok())
-                .flatten();
+            let parsed = decimal(h.value.trim_ascii());
             match (parsed, content_length) {
                 (None, _) => return Parse::Invalid(Status::BAD_REQUEST, "invalid Content-Length"),
                 // Two differing lengths is a request-smuggling attempt.
@@ -214,6 +211,22 @@ pub fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     })
 }
 
+/// `1*DIGIT` as a number: `None` for anything else (empty, a sign, inner spaces, overflow).
+fn decimal(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, &d| {
+        d.is_ascii_digit().then_some(())?;
+        n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+    })
+}
+
+/// The value of one hex digit (`0-9a-fA-F`).
+fn hex_digit(b: u8) -> Option<u8> {
+    char::from(b).to_digit(16).map(|d| d as u8)
+}
+
 /// Decodes `%XX` escapes and `+` (as space). Invalid escapes are kept literally.
 pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -226,19 +239,13 @@ pub fn percent_decode(s: &str) -> String {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < b.len() => {
-                // Two hex digits exactly (`from_str_radix` alone would take `%+1`).
-                let hex = &b[i + 1..i + 3];
-                let hex = hex
-                    .iter()
-                    .all(u8::is_ascii_hexdigit)
-                    .then(|| std::str::from_utf8(hex).ok())
-                    .flatten();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
+                // Two hex digits exactly (`from_str_radix` would also take `%+1`).
+                match (hex_digit(b[i + 1]), hex_digit(b[i + 2])) {
+                    (Some(high), Some(low)) => {
+                        out.push(high << 4 | low);
                         i += 2;
                     }
-                    None => out.push(b'%'),
+                    _ => out.push(b'%'),
                 }
             }
             c => out.push(c),
