@@ -145,12 +145,28 @@ fn plain_get_and_bad_handshakes_are_refused() {
 
 #[test]
 fn drain_closes_sessions_with_going_away() {
-    let mut server = TestServer::start(&[("INPLAY_DEMO_ENABLED", "false")]);
-    let mut ws = connect(&server, "/live/match-123");
+    // A grace far longer than the wait below: the drain must end the sessions, not the grace.
+    let mut server = TestServer::start(&[
+        ("INPLAY_DEMO_ENABLED", "false"),
+        ("INPLAY_SERVER_SHUTDOWN_GRACE_MS", "30000"),
+    ]);
+    let mut live = connect(&server, "/live/match-123");
+    // A `/ws` session that never subscribed is a session too.
+    let mut mux = connect(&server, "/ws");
+    let sessions: f64 = server
+        .get("/metrics")
+        .text()
+        .lines()
+        .filter(|l| l.starts_with("inplay_ws_sessions{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(sessions, 2.0, "inplay_ws_sessions counts open sessions");
+    let started = Instant::now();
     server.terminate();
-    let code = close_code(&mut ws);
-    assert_eq!(code, Some(1001));
+    assert_eq!(close_code(&mut live), Some(1001));
+    assert_eq!(close_code(&mut mux), Some(1001));
     assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]

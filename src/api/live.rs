@@ -120,6 +120,9 @@ fn upgrade<H: Handler + 'static>(
                     config.send_queue,
                     config.send_queue_bytes,
                 ));
+                // Before the handler: a drain must reach the session whether or not it ever
+                // subscribes.
+                let _open = shard.hub.open(&out);
                 let handler = handler(shard.clone(), out.clone(), permit);
                 let draining = || shard.draining();
                 session::run(stream, handler, out, config, expires_at, draining).await;

@@ -135,6 +135,8 @@ async fn converse<S: Service>(
     let mut out = Vec::with_capacity(READ_CHUNK);
     // When the first byte of a not-yet-complete request arrived.
     let mut head_started: Option<std::time::Instant> = None;
+    // Whether the socket has a read timeout set (only while a request is incomplete).
+    let mut timed = false;
     loop {
         let mut start = 0;
         let mut close = false;
@@ -229,30 +231,35 @@ async fn converse<S: Service>(
         if served == config.max_pipeline {
             continue; // more complete requests may be waiting in the buffer
         }
-        // Need more bytes. Decide how long we may wait for them.
-        let wait = if filled == 0 {
+        // Need more bytes. Decide how long we may wait for them: between requests, the shard's
+        // idle sweeper bounds the wait (no timer per read); within one, the rest of the
+        // header-read timeout does.
+        if filled == 0 {
             guard.set_idle(true);
-            config.idle_timeout
+            if timed {
+                stream.set_read_timeout(None)?;
+                timed = false;
+            }
         } else {
             let started = *head_started.get_or_insert_with(std::time::Instant::now);
-            config.header_read_timeout.saturating_sub(started.elapsed())
-        };
-        if wait.is_zero() {
-            return request_timeout(stream).await;
+            let wait = config.header_read_timeout.saturating_sub(started.elapsed());
+            if wait.is_zero() {
+                return request_timeout(stream).await;
+            }
+            stream.set_read_timeout(Some(wait))?;
+            timed = true;
         }
         if filled == buf.len() {
             // parse() caps heads at max_header_bytes and bodies at max_body_bytes, so growth
             // stops at their sum.
             buf.resize(buf.len() * 2, 0);
         }
-        stream.set_read_timeout(Some(wait))?;
         let read = stream.read_some(&mut buf[filled..]).await;
         guard.set_idle(false);
         match read {
             Ok(0) => return Ok(None),
             Ok(n) => filled += n,
             Err(e) if is_timeout(&e) && filled > 0 => return request_timeout(stream).await,
-            Err(e) if is_timeout(&e) => return Ok(None), // idle keep-alive connection: just close
             Err(e) => return Err(e),
         }
     }

@@ -179,6 +179,12 @@ impl Shard {
         }
         spawn_local(self.clone().inbox_loop(inbox)).detach();
         spawn_local(self.clone().evict_loop()).detach();
+        spawn_local(
+            self.tracker
+                .clone()
+                .sweep_idle(self.config.conn.idle_timeout),
+        )
+        .detach();
         spawn_local(self.io_out.clone().run_sender()).detach();
         self.open_bet_journal().await;
         spawn_local(self.clone().grade_loop()).detach();
@@ -271,7 +277,7 @@ impl Shard {
             Query::Metrics => {
                 let mut m = crate::metrics::MetricsSnapshot {
                     connections_open: self.tracker.open(),
-                    ws_sessions: self.hub.session_count(),
+                    ws_sessions: self.hub.open_count(),
                     ws_slow_dropped: self.hub.slow_dropped.get(),
                     ws_slow_coalesced: self.hub.slow_coalesced.get(),
                     ws_queued_frames: self.hub.queued_frames(),

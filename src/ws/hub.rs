@@ -16,7 +16,7 @@
 use std::{
     cell::{Cell, RefCell},
     collections::HashMap,
-    rc::Rc,
+    rc::{Rc, Weak},
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
@@ -52,6 +52,19 @@ struct Member {
     out: Rc<Outbox>,
 }
 
+/// An open session, registered with its shard's hub until dropped.
+#[derive(Debug)]
+pub(crate) struct OpenSession {
+    hub: Rc<Hub>,
+    id: u64,
+}
+
+impl Drop for OpenSession {
+    fn drop(&mut self) {
+        self.hub.open.borrow_mut().remove(&self.id);
+    }
+}
+
 /// A `/markets/:sport` session and its optional league filter.
 type SportMember = (Option<Box<str>>, Member);
 
@@ -63,9 +76,13 @@ pub(crate) struct Hub {
     by_match: RefCell<HashMap<MatchId, Vec<Member>>>,
     /// Sport → (league filter, session) of `/markets/:sport` sessions.
     by_sport: RefCell<HashMap<Box<str>, Vec<SportMember>>>,
-    /// Sessions per shard, readable by every owner: events are only shipped to shards that
-    /// have at least one session.
+    /// Subscriptions per shard, readable by every owner: events are only shipped to shards
+    /// that have at least one.
     sessions: Arc<[AtomicUsize]>,
+    /// Every open session's outbox by session id, subscribed or not: what a drain closes and
+    /// the queue gauge reads. Membership alone would miss a `/ws` session with no
+    /// subscriptions (it would get no 1001 and outlive the drain).
+    open: RefCell<HashMap<u64, Weak<Outbox>>>,
     /// Sessions dropped as slow consumers since start.
     pub slow_dropped: Cell<u64>,
     /// Overflows coalesced into a resync since start.
@@ -109,6 +126,7 @@ impl Hub {
             by_match: RefCell::default(),
             by_sport: RefCell::default(),
             sessions,
+            open: RefCell::default(),
             slow_dropped: Cell::new(0),
             slow_coalesced: Cell::new(0),
             stats: FanoutStats::default(),
@@ -154,17 +172,12 @@ impl Hub {
         }
     }
 
-    /// Sessions on this shard.
-    pub fn session_count(&self) -> usize {
-        self.sessions[self.shard_id].load(Ordering::Relaxed)
-    }
-
-    /// Whether any shard has a session now.
+    /// Whether any shard has a subscribed session now.
     pub fn any_sessions(&self) -> bool {
         self.sessions.iter().any(|s| s.load(Ordering::Relaxed) > 0)
     }
 
-    /// Whether shard `peer` has any session (so events are worth shipping there).
+    /// Whether shard `peer` has any subscribed session (so events are worth shipping there).
     pub fn has_sessions(&self, peer: usize) -> bool {
         self.sessions[peer].load(Ordering::Relaxed) > 0
     }
@@ -207,32 +220,34 @@ impl Hub {
 
     /// Closes every session's outbox: sessions see it and close with "going away".
     pub fn close_all(&self) {
-        self.for_each_member(|m| {
-            m.out.close();
-        });
+        for out in self.open.borrow().values().filter_map(Weak::upgrade) {
+            out.close();
+        }
     }
 
     /// Frames queued (not yet written) over all sessions: how far behind slow clients are.
     pub fn queued_frames(&self) -> usize {
-        // A `/ws` session is a member once per subscription: count its outbox once.
-        let mut seen = std::collections::HashSet::new();
-        let mut n = 0;
-        self.for_each_member(|m| {
-            let queued = m.out.queued();
-            if queued > 0 && seen.insert(Rc::as_ptr(&m.out)) {
-                n += queued;
-            }
-        });
-        n
+        let open = self.open.borrow();
+        open.values()
+            .filter_map(Weak::upgrade)
+            .map(|out| out.queued())
+            .sum()
     }
 
-    fn for_each_member(&self, mut f: impl FnMut(&Member)) {
-        self.by_match.borrow().values().flatten().for_each(&mut f);
-        self.by_sport
-            .borrow()
-            .values()
-            .flatten()
-            .for_each(|(_, m)| f(m));
+    /// Counts a session as open until the returned guard drops, whatever it subscribes to.
+    pub fn open(self: &Rc<Self>, out: &Rc<Outbox>) -> OpenSession {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        self.open.borrow_mut().insert(id, Rc::downgrade(out));
+        OpenSession {
+            hub: self.clone(),
+            id,
+        }
+    }
+
+    /// Open sessions on this shard (subscribed or not).
+    pub fn open_count(&self) -> usize {
+        self.open.borrow().len()
     }
 
     /// Offers an event to one session and applies the slow-consumer policy if it overflows.
