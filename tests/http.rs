@@ -39,6 +39,19 @@ fn keep_alive_and_pipelining() {
     let r = c.read_response();
     assert_eq!(r.header("connection"), Some("close"));
     assert!(c.closed());
+
+    // HTTP/1.0: open only when asked, and then the response says so (ApacheBench -k relies on
+    // it); closed otherwise.
+    let mut c = Client::connect(server.addr);
+    for _ in 0..2 {
+        c.send_raw(b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        let r = c.read_response();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("connection"), Some("keep-alive"));
+    }
+    c.send_raw(b"GET /health HTTP/1.0\r\n\r\n");
+    assert_eq!(c.read_response().header("connection"), Some("close"));
+    assert!(c.closed());
 }
 
 #[test]

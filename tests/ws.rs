@@ -141,6 +141,33 @@ fn plain_get_and_bad_handshakes_are_refused() {
     );
     assert_eq!(c.read_response().status, 400);
     assert_eq!(server.get("/live/bad%20id").status, 400);
+
+    // RFC 6455 §4.2.1: a GET, with Connection: Upgrade, and a key of 16 bytes in base64.
+    let good_key = "dGhlIHNhbXBsZSBub25jZQ==";
+    for (method, connection, key) in [
+        ("HEAD", "Upgrade", good_key),
+        ("GET", "keep-alive", good_key),
+        ("GET", "Upgrade", "dGhlIHNhbXBsZSBub25jZQ!!"),
+        ("GET", "Upgrade", "this is not base64 at all"),
+        ("GET", "Upgrade", "dGhlIHNhbXBsZSBub25jZR=="), // 130 bits: not 16 bytes
+    ] {
+        let mut c = common::Client::connect(server.addr);
+        c.send_raw(
+            format!(
+                "{method} /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n\
+                 Connection: {connection}\r\nSec-WebSocket-Key: {key}\r\n\
+                 Sec-WebSocket-Version: 13\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        if method == "HEAD" {
+            assert_eq!(c.read_head_response().status, 400);
+            continue;
+        }
+        let r = c.read_response();
+        assert_eq!(r.status, 400, "{method} {connection} {key}");
+        assert!(r.json()["error"].is_string());
+    }
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub(crate) use inplay_wire::valid_name;
 use crate::{
     auth::Grant,
     clock,
-    http::{query_pairs, Reply, Request, Response, Status},
+    http::{query_pairs, Method, Reply, Request, Response, Status},
     ratelimit::UNKNOWN_PEER,
     shard::Shard,
     ws::{
@@ -147,10 +147,29 @@ fn handshake_key<'r>(req: &Request<'r>) -> Result<&'r [u8], Box<Response>> {
                 .header("Sec-WebSocket-Version: 13".into()),
         ));
     }
-    req.ws_key.filter(|k| k.len() == 24).ok_or_else(|| {
+    // RFC 6455 §4.2.1: a GET, with `Connection: Upgrade`, and a key that is 16 bytes in base64.
+    if req.method != Method::Get {
+        let msg = "a WebSocket handshake is a GET request";
+        return Err(Box::new(Response::error(Status::BAD_REQUEST, msg)));
+    }
+    if !req.connection_upgrade {
+        let msg = "a WebSocket handshake needs Connection: Upgrade";
+        return Err(Box::new(Response::error(Status::BAD_REQUEST, msg)));
+    }
+    req.ws_key.filter(|k| is_ws_key(k)).ok_or_else(|| {
         Box::new(Response::invalid(
             "Sec-WebSocket-Key",
-            "missing or invalid Sec-WebSocket-Key",
+            "missing or invalid Sec-WebSocket-Key: 16 bytes in base64",
         ))
     })
+}
+
+/// 16 bytes in base64: 22 characters of the alphabet, the last one holding only two bits, then
+/// `==`.
+fn is_ws_key(key: &[u8]) -> bool {
+    let is_b64 = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
+    key.len() == 24
+        && key[..22].iter().all(is_b64)
+        && matches!(key[21], b'A' | b'Q' | b'g' | b'w')
+        && &key[22..] == b"=="
 }

@@ -156,6 +156,6 @@ impl Api {
 pub(crate) async fn refuse_busy(mut stream: TcpStream) {
     let mut out = Vec::new();
     let r = Response::error(Status::UNAVAILABLE, "server busy: connection limit reached");
-    r.encode(&mut out, b"", false, false);
+    crate::http::date::with_date(|d| r.encode(&mut out, d, crate::http::Persist::Close, false));
     let _ = stream.write_all(&out).await;
 }

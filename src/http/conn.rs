@@ -20,7 +20,7 @@ use super::{
     date::with_date,
     tls,
     tracker::{ConnGuard, Tracker},
-    Response, Status, Stream,
+    Persist, Response, Status, Stream,
 };
 
 /// A response that needs another shard first (routed to a match's owner, or gathered from all).
@@ -147,6 +147,7 @@ async fn converse<S: Service>(
                 Parse::Complete(mut req, used) => {
                     req.peer = peer;
                     let keep_alive = req.keep_alive && !tracker.draining();
+                    let persist = Persist::of(keep_alive, req.http10);
                     let head = req.method == Method::Head;
                     let received_at = std::time::Instant::now();
                     let response = match service.call(&req) {
@@ -164,7 +165,7 @@ async fn converse<S: Service>(
                     let body = response.body_bytes();
                     if head || body.len() < DIRECT_BODY {
                         let first = out.is_empty();
-                        with_date(|d| response.encode_head(&mut out, d, keep_alive));
+                        with_date(|d| response.encode_head(&mut out, d, persist));
                         if !head {
                             if first {
                                 // Exactly what one response needs, not the next power of two:
@@ -178,7 +179,7 @@ async fn converse<S: Service>(
                         // Large (shared) bodies go to the socket as they are, in the same
                         // call as the head: no copy into `out`, and no per-connection buffer
                         // the size of the biggest list.
-                        with_date(|d| response.encode_head(&mut out, d, keep_alive));
+                        with_date(|d| response.encode_head(&mut out, d, persist));
                         stream.send_pair(&out, body).await?;
                         out.clear();
                     }
@@ -192,7 +193,7 @@ async fn converse<S: Service>(
                 Parse::Partial => break,
                 Parse::Invalid(status, message) => {
                     let r = Response::error(status, message);
-                    with_date(|d| r.encode(&mut out, d, false, false));
+                    with_date(|d| r.encode(&mut out, d, Persist::Close, false));
                     close = true;
                     break;
                 }
@@ -276,7 +277,7 @@ fn switching_protocols(out: &mut Vec<u8>, accept: &str) {
 async fn request_timeout(stream: &mut Stream) -> io::Result<Option<Upgrade>> {
     let mut out = Vec::new();
     let r = Response::error(Status::REQUEST_TIMEOUT, "request not received in time");
-    with_date(|d| r.encode(&mut out, d, false, false));
+    with_date(|d| r.encode(&mut out, d, Persist::Close, false));
     stream.send(&out).await.map(|()| None)
 }
 

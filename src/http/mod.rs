@@ -4,7 +4,7 @@
 
 mod conn;
 mod cors;
-mod date;
+pub(crate) mod date;
 pub(crate) mod gzip;
 mod response;
 mod stream;
@@ -18,6 +18,6 @@ pub(crate) use inplay_wire::{
 };
 
 pub(crate) use cors::{Cors, CorsHeaders, CorsVerdict};
-pub(crate) use response::{Body, CacheState, Coding, RateLimitHeaders, Response};
+pub(crate) use response::{Body, CacheState, Coding, Persist, RateLimitHeaders, Response};
 pub(crate) use stream::Stream;
 pub(crate) use tracker::Tracker;

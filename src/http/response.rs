@@ -161,7 +161,7 @@ impl Response {
 
     /// Appends the encoded response to `out`. `date` is the cached `Date` header value; `head`
     /// omits the body (HEAD requests) but keeps its length.
-    pub fn encode(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: bool, head: bool) {
+    pub fn encode(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: Persist, head: bool) {
         self.encode_head(out, date, keep_alive);
         if !head {
             out.extend_from_slice(self.body.as_bytes());
@@ -169,7 +169,7 @@ impl Response {
     }
 
     /// Appends status line and headers (through the blank line), without the body.
-    pub fn encode_head(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: bool) {
+    pub fn encode_head(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: Persist) {
         let body = self.body.as_bytes();
         out.extend_from_slice(b"HTTP/1.1 ");
         let mut num = itoa::Buffer::new();
@@ -211,10 +211,35 @@ impl Response {
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(h.as_bytes());
         }
-        if !keep_alive {
-            out.extend_from_slice(b"\r\nConnection: close");
-        }
+        out.extend_from_slice(match keep_alive {
+            Persist::Close => b"\r\nConnection: close".as_slice(),
+            Persist::Open => b"",
+            Persist::Announced => b"\r\nConnection: keep-alive",
+        });
         out.extend_from_slice(b"\r\n\r\n");
+    }
+}
+
+/// What a response says about its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Persist {
+    /// `Connection: close`: the server closes after this response.
+    Close,
+    /// Nothing: HTTP/1.1 connections persist unless one side says otherwise.
+    Open,
+    /// `Connection: keep-alive`: an HTTP/1.0 client asked to keep the connection and keeps it
+    /// only if told so (ApacheBench's `-k`, for one).
+    Announced,
+}
+
+impl Persist {
+    /// The answer to a request that may stay open (`keep_alive`), in its HTTP version.
+    pub fn of(keep_alive: bool, http10: bool) -> Self {
+        match (keep_alive, http10) {
+            (false, _) => Self::Close,
+            (true, false) => Self::Open,
+            (true, true) => Self::Announced,
+        }
     }
 }
 
@@ -246,7 +271,12 @@ mod tests {
         let mut out = Vec::new();
         Response::json(Body::Static(b"{}"))
             .cached(CacheState::Hit)
-            .encode(&mut out, b"Mon, 01 Jan 2024 12:00:00 GMT", true, false);
+            .encode(
+                &mut out,
+                b"Mon, 01 Jan 2024 12:00:00 GMT",
+                Persist::Open,
+                false,
+            );
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
         assert!(text.contains("\r\nContent-Length: 2\r\n"));
@@ -257,7 +287,12 @@ mod tests {
     #[test]
     fn error_shape_and_close() {
         let mut out = Vec::new();
-        Response::error(Status::NOT_FOUND, "Match not found").encode(&mut out, b"d", false, false);
+        Response::error(Status::NOT_FOUND, "Match not found").encode(
+            &mut out,
+            b"d",
+            Persist::Close,
+            false,
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 404 Not Found\r\n"));
         assert!(text.contains("Connection: close"));
@@ -270,7 +305,7 @@ mod tests {
             let mut out = Vec::new();
             Response::json(Body::Static(b"[]"))
                 .coded(coding)
-                .encode_head(&mut out, b"d", true);
+                .encode_head(&mut out, b"d", Persist::Open);
             String::from_utf8(out).unwrap()
         };
         let fixed = head(Coding::Fixed);
@@ -288,7 +323,7 @@ mod tests {
             let mut response = Response::json(Body::Static(b"[]")).coded(coding);
             response.cors = cors;
             let mut out = Vec::new();
-            response.encode_head(&mut out, b"d", true);
+            response.encode_head(&mut out, b"d", Persist::Open);
             String::from_utf8(out).unwrap()
         };
         let both = head(Coding::Gzip, Some(CorsHeaders::Vary));

@@ -47,8 +47,13 @@ pub struct Request<'b> {
     pub query: &'b str,
     /// Whether the connection stays open after this response.
     pub keep_alive: bool,
+    /// An HTTP/1.0 request: it stays open only if asked (`Connection: keep-alive`), and the
+    /// response must say it does.
+    pub http10: bool,
     /// `Upgrade: websocket` was asked for.
     pub upgrade_websocket: bool,
+    /// A `Connection` line names `upgrade` (a WebSocket handshake must).
+    pub connection_upgrade: bool,
     /// `Sec-WebSocket-Key`, for the handshake.
     pub ws_key: Option<&'b [u8]>,
     /// `Sec-WebSocket-Version`.
@@ -110,7 +115,7 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
     let mut content_length: Option<usize> = None;
     let mut keep_alive = version == 1;
     let mut connection_close = false;
-    let mut upgrade_websocket = false;
+    let (mut upgrade_websocket, mut connection_upgrade) = (false, false);
     let (mut ws_key, mut ws_version) = (None, None);
     let (mut authorization, mut origin, mut forwarded_for) = (None, None, None);
     let mut accept_encoding = AcceptEncoding::default();
@@ -134,6 +139,7 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
                 "Transfer-Encoding is not supported; send Content-Length",
             );
         } else if name.eq_ignore_ascii_case("connection") {
+            connection_upgrade |= contains_token(h.value, b"upgrade");
             // `close` in any Connection line wins over `keep-alive` in another.
             if contains_token(h.value, b"close") {
                 connection_close = true;
@@ -182,7 +188,9 @@ pub fn parse(buf: &[u8], limits: Limits) -> Parse<'_> {
             path,
             query,
             keep_alive: keep_alive && !connection_close,
+            http10: version == 0,
             upgrade_websocket,
+            connection_upgrade,
             ws_key,
             ws_version,
             authorization,

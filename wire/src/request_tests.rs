@@ -106,9 +106,21 @@ mod examples {
         let r10 = b"GET / HTTP/1.0\r\n\r\n";
         assert!(matches!(parse(r10, LIMITS), Parse::Complete(r, _) if !r.keep_alive));
         let ka10 = b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n";
-        assert!(matches!(parse(ka10, LIMITS), Parse::Complete(r, _) if r.keep_alive));
+        assert!(matches!(parse(ka10, LIMITS), Parse::Complete(r, _) if r.keep_alive && r.http10));
         let close = b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
-        assert!(matches!(parse(close, LIMITS), Parse::Complete(r, _) if !r.keep_alive));
+        assert!(
+            matches!(parse(close, LIMITS), Parse::Complete(r, _) if !r.keep_alive && !r.http10)
+        );
+    }
+
+    #[test]
+    fn connection_upgrade_is_a_token_of_any_connection_line() {
+        let lines = b"GET / HTTP/1.1\r\nConnection: keep-alive\r\nConnection: Upgrade\r\n\r\n";
+        assert!(matches!(parse(lines, LIMITS), Parse::Complete(r, _) if r.connection_upgrade));
+        let list = b"GET / HTTP/1.1\r\nConnection: keep-alive, upgrade\r\n\r\n";
+        assert!(matches!(parse(list, LIMITS), Parse::Complete(r, _) if r.connection_upgrade));
+        let none = b"GET / HTTP/1.1\r\nConnection: upgraded\r\nUpgrade: websocket\r\n\r\n";
+        assert!(matches!(parse(none, LIMITS), Parse::Complete(r, _) if !r.connection_upgrade));
     }
 
     #[test]
