@@ -32,7 +32,8 @@ fn packet(provider: &str, market: MarketKey, quotes: [(Selection, f64); 2]) -> O
             home: "Home".into(),
             away: "Away".into(),
             start_time: Timestamp(0),
-        },
+        }
+        .into(),
         observed_at: Timestamp(1_000),
         body: ObservationBody::Prices {
             market,

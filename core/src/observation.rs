@@ -3,6 +3,8 @@
 //! Adapters (provider formats) and the demo world produce these; the identity registry routes
 //! them to a match; the aggregator applies them.
 
+use std::sync::Arc;
+
 use crate::{
     model::{MarketKey, MarketStatus, MatchStatus, ProviderId, Selection, Settlement, Timestamp},
     odds::Price,
@@ -31,8 +33,10 @@ pub struct EventRef {
 pub struct Observation {
     /// Who said it. For multi-bookmaker feeds, the bookmaker.
     pub provider: ProviderId,
-    /// Which event it is about.
-    pub event: EventRef,
+    /// Which event it is about: shared by every observation a report makes of one event (a
+    /// score and each market), so a report allocates the names once per event, not once per
+    /// observation.
+    pub event: Arc<EventRef>,
     /// When the provider says the information was current (its own timestamp if it has one,
     /// else the fetch time). Older observations than one already applied are ignored.
     pub observed_at: Timestamp,

@@ -59,7 +59,8 @@ fn observation(provider: &str, t: i64, body: ObservationBody) -> Observation {
             home: "Home".into(),
             away: "Away".into(),
             start_time: Timestamp(0),
-        },
+        }
+        .into(),
         observed_at: Timestamp(t),
         body,
     }

@@ -5,7 +5,7 @@
 //! sometimes a spread or total line half a point off the other book's. Every quirk is a hash of
 //! (provider, fixture, time bucket), so two polls in the same bucket say the same thing.
 
-use std::ops::Range;
+use std::{ops::Range, sync::Arc};
 
 use super::{
     catalog::LeagueDef,
@@ -91,7 +91,7 @@ impl Reporter<'_> {
         }
     }
 
-    fn push(&self, out: &mut Vec<Observation>, event: &EventRef, body: ObservationBody) {
+    fn push(&self, out: &mut Vec<Observation>, event: &Arc<EventRef>, body: ObservationBody) {
         out.push(Observation {
             provider: self.p.id.clone(),
             event: event.clone(),
@@ -117,7 +117,7 @@ impl Reporter<'_> {
     }
 
     /// The fixture under this provider's id, with its scheduled or actual kick-off.
-    fn event_ref(&self, fx: &Fixture) -> EventRef {
+    fn event_ref(&self, fx: &Fixture) -> Arc<EventRef> {
         let provider_event_id = match self.p.event_id_prefix {
             Some(prefix) => format!("{prefix}{:012x}", fx.seed >> 16),
             None => (fx.seed >> 20).to_string(),
@@ -129,14 +129,14 @@ impl Reporter<'_> {
             fx.start
         };
         let team = |i: usize| self.league.teams.get(i).copied().unwrap_or("?").to_owned();
-        EventRef {
+        Arc::new(EventRef {
             provider_event_id,
             sport: self.league.sport.to_owned(),
             league: self.league.league.to_owned(),
             home: team(fx.home),
             away: team(fx.away),
             start_time: Timestamp(start),
-        }
+        })
     }
 
     fn score(&self, st: &State) -> ObservationBody {
@@ -163,7 +163,7 @@ impl Reporter<'_> {
         fx: &Fixture,
         st: &State,
         t: i64,
-        event: &EventRef,
+        event: &Arc<EventRef>,
         out: &mut Vec<Observation>,
     ) {
         let league = self.league;
@@ -280,7 +280,7 @@ impl Reporter<'_> {
     }
 
     /// Results of the moneyline and of every spread and total line quoted (one per line mark).
-    fn settle(&self, fx: &Fixture, st: &State, event: &EventRef, out: &mut Vec<Observation>) {
+    fn settle(&self, fx: &Fixture, st: &State, event: &Arc<EventRef>, out: &mut Vec<Observation>) {
         let league = self.league;
         let (home, away) = (st.home, st.away);
         let results = markets::settle_moneyline(league.rules.draw_allowed, home, away);
@@ -312,7 +312,7 @@ impl Reporter<'_> {
     }
 
     /// Everything void: the moneyline and the pre-match lines that were quoted.
-    fn void(&self, fx: &Fixture, event: &EventRef, out: &mut Vec<Observation>) {
+    fn void(&self, fx: &Fixture, event: &Arc<EventRef>, out: &mut Vec<Observation>) {
         let ml: &[Sel] = if self.league.rules.draw_allowed {
             &[Sel::Home, Sel::Draw, Sel::Away]
         } else {

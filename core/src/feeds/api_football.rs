@@ -50,7 +50,7 @@ pub fn parse_fixtures(bytes: &[u8], ctx: &FeedContext) -> Result<ParseReport, Fe
         if let Some((event, body)) = read_fixture(item, ctx, &mut report, &path) {
             report.observations.push(Observation {
                 provider: ctx.provider.clone(),
-                event,
+                event: event.into(),
                 observed_at: ctx.received_at,
                 body,
             });

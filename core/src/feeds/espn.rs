@@ -65,7 +65,7 @@ pub fn parse_scoreboard(bytes: &[u8], ctx: &FeedContext) -> Result<ParseReport, 
             if let Some((event_ref, body)) = read {
                 report.observations.push(Observation {
                     provider: ctx.provider.clone(),
-                    event: event_ref,
+                    event: event_ref.into(),
                     observed_at: ctx.received_at,
                     body,
                 });

@@ -7,6 +7,8 @@
 //!
 #![doc = include_str!("native.md")]
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::{json, quote, status_label, FeedContext, FeedError, ParseReport};
@@ -83,7 +85,7 @@ pub fn parse(bytes: &[u8], ctx: &FeedContext) -> Result<ParseReport, FeedError> 
 type Reader = fn(&Value, &mut ParseReport, &str) -> Option<ObservationBody>;
 
 /// The event's identity fields, or `None` (counted) if one is missing.
-fn event_ref(event: &Value, report: &mut ParseReport, path: &str) -> Option<EventRef> {
+fn event_ref(event: &Value, report: &mut ParseReport, path: &str) -> Option<Arc<EventRef>> {
     let mut fields = ["id", "sport", "league", "home", "away"].map(|k| (k, json::text(event, k)));
     if let Some((missing, _)) = fields.iter().find(|(_, v)| v.is_none()) {
         report.reject(format!(
@@ -96,14 +98,14 @@ fn event_ref(event: &Value, report: &mut ParseReport, path: &str) -> Option<Even
         return None;
     };
     let mut take = |i: usize| fields[i].1.take().unwrap_or_default().to_owned();
-    Some(EventRef {
+    Some(Arc::new(EventRef {
         provider_event_id: take(0),
         sport: take(1),
         league: take(2),
         home: take(3),
         away: take(4),
         start_time,
-    })
+    }))
 }
 
 /// A `Score` body, or `None` (counted).

@@ -21,6 +21,8 @@ mod scores;
 pub use odds::parse_odds;
 pub use scores::parse_scores;
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::{
@@ -127,7 +129,7 @@ fn event_ref(
     ctx: &FeedContext,
     report: &mut ParseReport,
     path: &str,
-) -> Option<EventRef> {
+) -> Option<Arc<EventRef>> {
     let field = |key: &str| json::text(event, key);
     let missing = |key: &str| format!("{path}: rejected event: `{key}` missing or not a string");
     let Some(id) = field("id") else {
@@ -154,14 +156,14 @@ fn event_ref(
         ));
         FeedContext::derive_sport_key(sport_key)
     });
-    Some(EventRef {
+    Some(Arc::new(EventRef {
         provider_event_id: id.to_owned(),
         sport,
         league,
         home: home.to_owned(),
         away: away.to_owned(),
         start_time,
-    })
+    }))
 }
 
 #[cfg(test)]

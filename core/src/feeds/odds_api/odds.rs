@@ -7,6 +7,8 @@
 //! A market whose outcomes disagree on the line is rejected whole: pricing it under either
 //! line would put a price in the wrong market.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::{event_ref, events};
@@ -51,7 +53,7 @@ pub fn parse_odds(bytes: &[u8], ctx: &FeedContext) -> Result<ParseReport, FeedEr
 /// Pushes one observation per usable market of one bookmaker.
 fn read_bookmaker(
     bookmaker: &Value,
-    event: &EventRef,
+    event: &Arc<EventRef>,
     ctx: &FeedContext,
     report: &mut ParseReport,
     path: &str,
