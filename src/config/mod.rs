@@ -23,6 +23,8 @@ mod security;
 mod validate;
 
 #[cfg(test)]
+mod env_tests;
+#[cfg(test)]
 mod providers_tests;
 #[cfg(test)]
 mod security_tests;
