@@ -2,7 +2,8 @@
 //! produce numbers, not how fast (issue 10):
 //! - the WebSocket fan-out generator (`bench/fanout`, issue 6) against the real server and a
 //!   throwaway Redis, also checking that everything published arrived once, in order;
-//! - `bench/wrk.sh` against the debug server this test suite built.
+//! - `bench/wrk.sh` against the debug server this test suite built;
+//! - `bench/ab.sh` with that server as both builds.
 //!
 //! `bench/autocannon.sh` is not run here: it needs Node.js and an `npm install` of autocannon
 //! from the network (minutes on a fresh machine, and a registry outage fails the suite).
@@ -13,6 +14,7 @@ use std::{
     io::Read,
     path::PathBuf,
     process::{Command, Stdio},
+    sync::atomic::{AtomicUsize, Ordering},
     time::{Duration, Instant},
 };
 
@@ -149,7 +151,11 @@ fn have(tool: &str) -> bool {
 /// Runs `cmd` for at most `limit`; its stdout and stderr, or why it failed. On timeout it is
 /// sent SIGTERM first (bench scripts stop their server on it), then SIGKILL.
 fn run_bounded(mut cmd: Command, limit: Duration) -> Result<(String, String), String> {
-    let out = std::env::temp_dir().join(format!("inplay-bench-smoke-{}", std::process::id()));
+    // One directory per call: the tests of this file run in parallel in one process.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let out =
+        std::env::temp_dir().join(format!("inplay-bench-smoke-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let (stdout_path, stderr_path) = (out.join("stdout"), out.join("stderr"));
     let file = |p: &PathBuf| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
@@ -258,4 +264,35 @@ fn wrk_script_reports_numbers_for_both_endpoints() {
         "markets bytes per response: {compressed} with gzip, {plain} without\n{gzip}"
     );
     eprintln!("{gzip}");
+}
+
+#[test]
+fn ab_script_reports_a_ratio() {
+    if !have("wrk") && !have("apt-get") {
+        eprintln!("skipped: wrk is not installed and there is no apt-get to install it with");
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = std::env::temp_dir().join(format!("inplay-ab-smoke-{}", std::process::id()));
+    let bin = env!("CARGO_BIN_EXE_inplay");
+    let mut cmd = Command::new("bash");
+    cmd.arg(root.join("bench/ab.sh"))
+        .args([bin, bin, "1", "1", "scores"]) // the same build twice: 1 round of 1 s
+        .current_dir(&root)
+        .env("WARMUP", "0")
+        .env("LOCK", scratch.join("bench.lock"))
+        .env("OUT", scratch.join("out"));
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    let result = run_bounded(cmd, Duration::from_secs(90));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (table, log) = result.unwrap_or_else(|e| panic!("bench/ab.sh failed: {e}"));
+    let ratio = table
+        .lines()
+        .find_map(|l| l.strip_prefix("B/A geometric mean over 1 rounds: "))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok());
+    assert!(
+        ratio.is_some_and(|r| r > 0.0),
+        "a ratio in\n{table}\n--- stderr\n{log}"
+    );
+    eprintln!("{table}");
 }
