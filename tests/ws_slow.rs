@@ -19,13 +19,16 @@ use socket2::{Domain, Socket, Type};
 use tungstenite::{Message, WebSocket};
 
 /// A `/ws` client with a tiny receive buffer, so the server's queue fills soon after it stops
-/// reading; subscribed to every sport.
-fn slow_client(addr: SocketAddr) -> WebSocket<TcpStream> {
+/// reading; sends `first` (subscribe messages), then subscribes to every sport.
+fn slow_client(addr: SocketAddr, first: &[Value]) -> WebSocket<TcpStream> {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
     socket.set_recv_buffer_size(4096).expect("rcvbuf");
     socket.connect(&addr.into()).expect("connect");
     let stream: TcpStream = socket.into();
     let (mut ws, _) = tungstenite::client(format!("ws://{addr}/ws"), stream).expect("handshake");
+    for msg in first {
+        ws.send(Message::text(msg.to_string())).expect("subscribe");
+    }
     for sport in [
         "soccer",
         "football",
@@ -98,7 +101,7 @@ fn wait_metric(server: &TestServer, metric: &str) {
 #[test]
 fn a_slow_consumer_is_disconnected_with_1008() {
     let server = server("disconnect");
-    let mut slow = slow_client(server.addr);
+    let mut slow = slow_client(server.addr, &[]);
     wait_metric(&server, "inplay_ws_slow_consumers_total");
     let end = read_until(&mut slow, Duration::from_secs(30), |_| false);
     assert_eq!(end, Err(Some(1008)), "closed as a slow consumer");
@@ -110,14 +113,19 @@ fn a_slow_consumer_is_disconnected_with_1008() {
 fn a_coalesced_consumer_gets_a_resync_and_stays_connected() {
     let server = server("coalesce");
     let busiest = server.get_json("/api/matches?status=live");
-    let id = busiest
+    let busiest = busiest
         .as_array()
         .and_then(|a| a.iter().max_by_key(|m| m["seq"].as_u64().unwrap_or(0)))
-        .and_then(|m| m["matchId"].as_str())
-        .expect("a live match")
-        .to_owned();
+        .expect("a live match");
+    let id = busiest["matchId"].as_str().expect("matchId").to_owned();
     let mut fast = connect(&server, &format!("/live/{id}"));
-    let mut slow = slow_client(server.addr);
+    // Subscribed to that match twice over, first of all (before its queue fills and it stops
+    // being read): by id and through its sport.
+    let first = [
+        json!({"op": "subscribe", "matches": [&id]}),
+        json!({"op": "subscribe", "sport": busiest["sport"]}),
+    ];
+    let mut slow = slow_client(server.addr, &first);
     wait_metric(&server, "inplay_ws_slow_consumers_coalesced_total");
     // Meanwhile a client that keeps up sees every change of its match, in order.
     let first = next_matching(&mut fast, Duration::from_secs(20), |_| true).expect("a change");
@@ -134,11 +142,21 @@ fn a_coalesced_consumer_gets_a_resync_and_stays_connected() {
         v["type"] == "resync"
     });
     assert!(resync.is_ok(), "resync announced: {resync:?}");
-    let snap = read_until(&mut slow, Duration::from_secs(10), |v| {
-        v["type"] == "snapshot"
-    })
-    .expect("latest state follows");
-    assert!(snap["seq"].as_u64().is_some() && snap["data"]["score"].is_object());
+    // The latest state of each match follows, once per match however many subscriptions
+    // cover it. (The list may be cut short by the next overflow, announced by the next
+    // resync.)
+    let mut snapshots = Vec::new();
+    let after = loop {
+        let v = read_until(&mut slow, Duration::from_secs(10), |_| true).expect("a message");
+        if v["type"] != "snapshot" {
+            break v;
+        }
+        assert!(v["seq"].as_u64().is_some() && v["data"]["score"].is_object());
+        snapshots.push(v["matchId"].as_str().expect("matchId").to_owned());
+    };
+    assert!(!snapshots.is_empty(), "latest state follows: {after}");
+    let unique: std::collections::HashSet<&String> = snapshots.iter().collect();
+    assert_eq!(unique.len(), snapshots.len(), "one snapshot per match");
     // Still subscribed: changes keep coming afterwards.
     let change = read_until(&mut slow, Duration::from_secs(15), |v| {
         v["type"]

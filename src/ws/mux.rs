@@ -209,6 +209,9 @@ impl Handler for Mux {
         let ids: Vec<MatchId> = {
             let view = self.shard.view.borrow();
             let limit = self.shard.config.markets_max_limit;
+            // A match that several subscriptions cover (by id and through its sport, or a
+            // sport and one of its leagues) gets one snapshot.
+            let mut seen = std::collections::HashSet::new();
             self.subs
                 .keys()
                 .flat_map(|t| match t {
@@ -217,6 +220,7 @@ impl Handler for Mux {
                         view.open_matches(sport, league.as_deref(), limit)
                     }
                 })
+                .filter(|id| seen.insert(id.clone()))
                 .collect()
         };
         for id in ids {
