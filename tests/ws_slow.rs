@@ -19,26 +19,15 @@ use socket2::{Domain, Socket, Type};
 use tungstenite::{Message, WebSocket};
 
 /// A `/ws` client with a tiny receive buffer, so the server's queue fills soon after it stops
-/// reading; sends `first` (subscribe messages), then subscribes to every sport.
-fn slow_client(addr: SocketAddr, first: &[Value]) -> WebSocket<TcpStream> {
+/// reading; sends `subscriptions` first.
+fn slow_client(addr: SocketAddr, subscriptions: &[Value]) -> WebSocket<TcpStream> {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
     socket.set_recv_buffer_size(4096).expect("rcvbuf");
     socket.connect(&addr.into()).expect("connect");
     let stream: TcpStream = socket.into();
     let (mut ws, _) = tungstenite::client(format!("ws://{addr}/ws"), stream).expect("handshake");
-    for msg in first {
+    for msg in subscriptions {
         ws.send(Message::text(msg.to_string())).expect("subscribe");
-    }
-    for sport in [
-        "soccer",
-        "football",
-        "basketball",
-        "hockey",
-        "baseball",
-        "tennis",
-    ] {
-        let msg = json!({"op": "subscribe", "sport": sport}).to_string();
-        ws.send(Message::text(msg)).expect("subscribe");
     }
     ws.get_ref()
         .set_read_timeout(Some(Duration::from_millis(200)))
@@ -101,7 +90,16 @@ fn wait_metric(server: &TestServer, metric: &str) {
 #[test]
 fn a_slow_consumer_is_disconnected_with_1008() {
     let server = server("disconnect");
-    let mut slow = slow_client(server.addr, &[]);
+    let every_sport = [
+        "soccer",
+        "football",
+        "basketball",
+        "hockey",
+        "baseball",
+        "tennis",
+    ]
+    .map(|sport| json!({"op": "subscribe", "sport": sport}));
+    let mut slow = slow_client(server.addr, &every_sport);
     wait_metric(&server, "inplay_ws_slow_consumers_total");
     let end = read_until(&mut slow, Duration::from_secs(30), |_| false);
     assert_eq!(end, Err(Some(1008)), "closed as a slow consumer");
@@ -119,8 +117,7 @@ fn a_coalesced_consumer_gets_a_resync_and_stays_connected() {
         .expect("a live match");
     let id = busiest["matchId"].as_str().expect("matchId").to_owned();
     let mut fast = connect(&server, &format!("/live/{id}"));
-    // Subscribed to that match twice over, first of all (before its queue fills and it stops
-    // being read): by id and through its sport.
+    // Subscribed to that match twice over: by id and through its sport.
     let first = [
         json!({"op": "subscribe", "matches": [&id]}),
         json!({"op": "subscribe", "sport": busiest["sport"]}),
