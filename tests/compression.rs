@@ -150,13 +150,12 @@ fn a_sports_list_survives_changes_to_other_sports() {
         c.read_response()
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while json(&get("/api/markets/football"))
-        .as_array()
-        .is_none_or(|a| a.is_empty())
-    {
+    // The demo world's leagues appear one poll at a time: wait for both sports this test uses.
+    let mut empty = |path: &str| json(&get(path)).as_array().is_none_or(|a| a.is_empty());
+    while empty("/api/markets/football") || empty("/api/matches?sport=soccer") {
         assert!(
             std::time::Instant::now() < deadline,
-            "football markets never appeared"
+            "football markets and soccer matches never appeared"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
