@@ -66,6 +66,11 @@ wrk_args() { # port ids_file -> wrk command for the endpoint
   printf '%s\n' "${a[@]}"
 }
 
+rps_of() { # wrk output file -> req/s from its BENCHSTAT line (nothing if there is none)
+  awk '/^BENCHSTAT/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+         if (v["duration_us"] > 0) printf "%.0f", v["requests"] / v["duration_us"] * 1e6 }' "$1"
+}
+
 echo "inplay A/B, $(date -u +%FT%TZ), $NPROC cpus, load $(load1)"
 echo "A: $BIN_A"
 echo "B: $BIN_B"
@@ -102,10 +107,7 @@ for r in $(seq "$ROUNDS"); do
   wait "$wpid" || true
   exec 9>&-
   stop_all
-  ra=$(awk '/^BENCHSTAT/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-            if (v["duration_us"] > 0) printf "%.0f", v["requests"] / v["duration_us"] * 1e6 }' "$OUT/wrk-a-$r.txt")
-  rb=$(awk '/^BENCHSTAT/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-            if (v["duration_us"] > 0) printf "%.0f", v["requests"] / v["duration_us"] * 1e6 }' "$OUT/wrk-b-$r.txt")
+  ra=$(rps_of "$OUT/wrk-a-$r.txt"); rb=$(rps_of "$OUT/wrk-b-$r.txt")
   [ -n "$ra" ] && [ -n "$rb" ] && [ "$ra" -gt 0 ] || die "round $r: wrk gave no numbers (see $OUT/wrk-*-$r.txt)"
   ratio=$(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.3f", b / a }')
   RATIOS+=("$ratio")

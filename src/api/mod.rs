@@ -155,7 +155,7 @@ impl Api {
 /// Answers a connection over the per-shard limit with 503 and closes it.
 pub(crate) async fn refuse_busy(mut stream: TcpStream) {
     let mut out = Vec::new();
-    let r = Response::error(Status::UNAVAILABLE, "server busy: connection limit reached");
-    crate::http::date::with_date(|d| r.encode(&mut out, d, crate::http::Persist::Close, false));
+    Response::error(Status::UNAVAILABLE, "server busy: connection limit reached")
+        .encode_last(&mut out);
     let _ = stream.write_all(&out).await;
 }

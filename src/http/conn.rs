@@ -135,8 +135,6 @@ async fn converse<S: Service>(
     let mut out = Vec::with_capacity(READ_CHUNK);
     // When the first byte of a not-yet-complete request arrived.
     let mut head_started: Option<std::time::Instant> = None;
-    // Whether the socket has a read timeout set (only while a request is incomplete).
-    let mut timed = false;
     loop {
         let mut start = 0;
         let mut close = false;
@@ -192,8 +190,7 @@ async fn converse<S: Service>(
                 }
                 Parse::Partial => break,
                 Parse::Invalid(status, message) => {
-                    let r = Response::error(status, message);
-                    with_date(|d| r.encode(&mut out, d, Persist::Close, false));
+                    Response::error(status, message).encode_last(&mut out);
                     close = true;
                     break;
                 }
@@ -237,10 +234,7 @@ async fn converse<S: Service>(
         // header-read timeout does.
         if filled == 0 {
             guard.set_idle(true);
-            if timed {
-                stream.set_read_timeout(None)?;
-                timed = false;
-            }
+            stream.set_read_timeout(None)?; // a store, not a timer
         } else {
             let started = *head_started.get_or_insert_with(std::time::Instant::now);
             let wait = config.header_read_timeout.saturating_sub(started.elapsed());
@@ -248,7 +242,6 @@ async fn converse<S: Service>(
                 return request_timeout(stream).await;
             }
             stream.set_read_timeout(Some(wait))?;
-            timed = true;
         }
         if filled == buf.len() {
             // parse() caps heads at max_header_bytes and bodies at max_body_bytes, so growth
@@ -276,8 +269,7 @@ fn switching_protocols(out: &mut Vec<u8>, accept: &str) {
 
 async fn request_timeout(stream: &mut Stream) -> io::Result<Option<Upgrade>> {
     let mut out = Vec::new();
-    let r = Response::error(Status::REQUEST_TIMEOUT, "request not received in time");
-    with_date(|d| r.encode(&mut out, d, Persist::Close, false));
+    Response::error(Status::REQUEST_TIMEOUT, "request not received in time").encode_last(&mut out);
     stream.send(&out).await.map(|()| None)
 }
 

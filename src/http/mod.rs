@@ -4,7 +4,7 @@
 
 mod conn;
 mod cors;
-pub(crate) mod date;
+mod date;
 pub(crate) mod gzip;
 mod response;
 mod stream;

@@ -5,7 +5,7 @@
 
 use std::{rc::Rc, sync::Arc};
 
-use super::{cors::CorsHeaders, Status};
+use super::{cors::CorsHeaders, date::with_date, Status};
 
 /// A response body.
 #[derive(Clone, Debug)]
@@ -161,15 +161,21 @@ impl Response {
 
     /// Appends the encoded response to `out`. `date` is the cached `Date` header value; `head`
     /// omits the body (HEAD requests) but keeps its length.
-    pub fn encode(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: Persist, head: bool) {
-        self.encode_head(out, date, keep_alive);
+    pub fn encode(&self, out: &mut Vec<u8>, date: &[u8], persist: Persist, head: bool) {
+        self.encode_head(out, date, persist);
         if !head {
             out.extend_from_slice(self.body.as_bytes());
         }
     }
 
+    /// Appends the whole response, dated now, as the connection's last (`Connection: close`):
+    /// a refused or timed-out request.
+    pub fn encode_last(&self, out: &mut Vec<u8>) {
+        with_date(|d| self.encode(out, d, Persist::Close, false));
+    }
+
     /// Appends status line and headers (through the blank line), without the body.
-    pub fn encode_head(&self, out: &mut Vec<u8>, date: &[u8], keep_alive: Persist) {
+    pub fn encode_head(&self, out: &mut Vec<u8>, date: &[u8], persist: Persist) {
         let body = self.body.as_bytes();
         out.extend_from_slice(b"HTTP/1.1 ");
         let mut num = itoa::Buffer::new();
@@ -211,7 +217,7 @@ impl Response {
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(h.as_bytes());
         }
-        out.extend_from_slice(match keep_alive {
+        out.extend_from_slice(match persist {
             Persist::Close => b"\r\nConnection: close".as_slice(),
             Persist::Open => b"",
             Persist::Announced => b"\r\nConnection: keep-alive",
