@@ -298,6 +298,7 @@ fn shard_config(
             header_read_timeout: http.header_read_timeout,
             idle_timeout: http.idle_timeout,
             max_pipeline: http.max_pipeline,
+            epoll: http.epoll,
         },
         max_connections: http.max_connections_per_shard,
         max_json_depth: http.max_json_depth,

@@ -116,6 +116,7 @@ pub(super) static KEYS: &[Key] = &[
     key("http", "idle_timeout_ms", Kind::Ms { min: 1 }),
     key("http", "max_connections_per_shard", int(1, 10_000_000)),
     key("http", "max_pipeline", int(1, 1024)),
+    key("http", "epoll", Kind::Bool),
     key("http", "max_json_depth", int(1, 1024)),
     key("http", "gzip", Kind::Bool),
     key("websocket", "send_queue", int(1, 1_000_000)),

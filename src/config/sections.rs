@@ -59,6 +59,9 @@ pub struct HttpConfig {
     pub max_connections_per_shard: usize,
     /// Most pipelined requests answered from one read batch.
     pub max_pipeline: usize,
+    /// Plain HTTP connections are served from one epoll set per shard, not one io_uring poll
+    /// per connection (`src/http/fast.rs`).
+    pub epoll: bool,
     /// Deepest nesting of arrays and objects in a JSON request body or WebSocket message;
     /// deeper gets 400 (HTTP) or an error message (WebSocket).
     pub max_json_depth: usize,
@@ -323,6 +326,7 @@ impl Default for HttpConfig {
             idle_timeout: Duration::from_secs(60),
             max_connections_per_shard: 10_000,
             max_pipeline: 64,
+            epoll: true,
             max_json_depth: 32,
             gzip: true,
         }

@@ -8,19 +8,26 @@
 //! With `[tls]` on, the same loop runs over the decrypted stream after the handshake (see
 //! [`super::Stream`]).
 
-use std::{future::Future, io, os::fd::AsRawFd, pin::Pin, rc::Rc, time::Duration};
+use std::{
+    future::Future,
+    io,
+    os::fd::AsRawFd,
+    pin::Pin,
+    rc::Rc,
+    time::{Duration, Instant},
+};
 
 use futures_rustls::TlsAcceptor;
 use glommio::net::TcpStream;
 use tracing::debug;
 
-use inplay_wire::request::{parse, Limits, Method, Parse, Request};
+use inplay_wire::request::{parse, Limits, Parse, Request};
 
 use super::{
-    date::with_date,
+    answer::{append, switching_protocols, Carried, Pending, DIRECT_BODY},
     tls,
     tracker::{ConnGuard, Tracker},
-    Persist, Response, Status, Stream,
+    Response, Status, Stream,
 };
 
 /// A response that needs another shard first (routed to a match's owner, or gathered from all).
@@ -59,6 +66,8 @@ pub(crate) struct ConnConfig {
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_pipeline: usize,
+    /// Serve plain HTTP connections from the shard's readiness loop ([`super::fast`]).
+    pub epoll: bool,
 }
 
 /// A connection's first read buffer. Requests are a few hundred bytes; the buffer doubles for
@@ -70,13 +79,6 @@ const READ_CHUNK: usize = 4 * 1024;
 /// copied (under [`DIRECT_BODY`]) and a generous head. A burst of pipelined responses may grow
 /// it further; it shrinks back to this afterwards.
 const OUT_MAX: usize = DIRECT_BODY + 1024;
-
-/// Bodies at least this large are not copied into the response buffer: they go to the socket
-/// from where they are (usually bytes shared with the read view), in the same system call as
-/// the head ([`Stream::send_pair`]). Measured against copying bodies up to 32 KiB, with 100
-/// connections fetching the gzip-compressed markets list (16 KB): +12 % requests/s and 2 MB
-/// less peak RSS. Smaller bodies are still copied, so that pipelined responses share one write.
-const DIRECT_BODY: usize = 8 * 1024;
 
 /// Serves one connection until the client leaves, an error occurs, or the shard drains. With
 /// `tls`, the connection is HTTPS/WSS: the handshake comes first, within the header-read timeout,
@@ -94,7 +96,7 @@ pub(crate) async fn serve<S: Service>(
     let guard = tracker.register(tcp.as_raw_fd());
     let _ = tcp.set_nodelay(true);
     let peer = tcp.peer_addr().ok().map(|a| a.ip());
-    let mut stream = match tls {
+    let stream = match tls {
         None => Stream::Plain(tcp),
         Some(acceptor) => match tls::accept(&acceptor, tcp, config.header_read_timeout).await {
             Ok(stream) => stream,
@@ -105,166 +107,234 @@ pub(crate) async fn serve<S: Service>(
             }
         },
     };
-    // A client that stops reading its responses holds the connection no longer than an idle
-    // one: a write that cannot go on for that long ends it.
-    stream.set_write_timeout(Some(config.idle_timeout))?;
-    match converse(&mut stream, peer, &*service, config, &tracker, &guard).await? {
-        Some(session) => {
-            // A session bounds its own writes (its send queue and slow-consumer policy).
-            let _ = stream.set_read_timeout(None);
-            let _ = stream.set_write_timeout(None);
-            session(stream).await;
-        }
-        None => stream.close_tls(config.header_read_timeout).await,
-    }
-    Ok(())
+    serve_stream(
+        stream,
+        guard,
+        peer,
+        Carried::default(),
+        service,
+        config,
+        tracker,
+    )
+    .await
 }
 
-/// Reads, answers and writes requests until the connection should close (`None`) or a
-/// request upgraded it (the session to hand it to).
-async fn converse<S: Service>(
-    stream: &mut Stream,
+/// Serves a connection that is set up: the rest of [`serve`], and where a plain connection the
+/// shard's readiness loop ([`super::fast`]) hands over continues, with what it had read and
+/// not yet answered or written.
+pub(crate) async fn serve_stream<S: Service>(
+    stream: Stream,
+    guard: ConnGuard,
     peer: Option<std::net::IpAddr>,
-    service: &S,
+    carried: Carried,
+    service: Rc<S>,
     config: ConnConfig,
-    tracker: &Tracker,
-    guard: &ConnGuard,
-) -> io::Result<Option<Upgrade>> {
-    let mut buf = vec![0u8; READ_CHUNK];
-    let mut filled = 0; // valid bytes in buf
-    let mut out = Vec::with_capacity(READ_CHUNK);
-    // When the first byte of a not-yet-complete request arrived.
-    let mut head_started: Option<std::time::Instant> = None;
-    loop {
-        let mut start = 0;
-        let mut close = false;
-        let mut served = 0;
-        let mut upgrade = None;
-        while served < config.max_pipeline {
-            match parse(&buf[start..filled], config.limits) {
-                Parse::Complete(mut req, used) => {
+    tracker: Rc<Tracker>,
+) -> io::Result<()> {
+    let conn = Conn {
+        peer,
+        service: &*service,
+        config,
+        tracker: &tracker,
+        guard: &guard,
+    };
+    // `run` owns the stream, so the socket closes before `guard` unregisters it.
+    conn.run(stream, carried).await
+}
+
+/// One connection's settings and shard state, borrowed for as long as it is served.
+struct Conn<'a, S> {
+    peer: Option<std::net::IpAddr>,
+    service: &'a S,
+    config: ConnConfig,
+    tracker: &'a Tracker,
+    guard: &'a ConnGuard,
+}
+
+impl<S: Service> Conn<'_, S> {
+    async fn run(&self, mut stream: Stream, carried: Carried) -> io::Result<()> {
+        // A client that stops reading its responses holds the connection no longer than an
+        // idle one: a write that cannot go on for that long ends it.
+        stream.set_write_timeout(Some(self.config.idle_timeout))?;
+        match self.converse(&mut stream, carried).await? {
+            Some(session) => {
+                // A session bounds its own writes (its send queue and slow-consumer policy).
+                let _ = stream.set_read_timeout(None);
+                let _ = stream.set_write_timeout(None);
+                session(stream).await;
+            }
+            None => stream.close_tls(self.config.header_read_timeout).await,
+        }
+        Ok(())
+    }
+
+    /// Reads, answers and writes requests until the connection should close (`None`) or a
+    /// request upgraded it (the session to hand it to).
+    async fn converse(&self, stream: &mut Stream, carried: Carried) -> io::Result<Option<Upgrade>> {
+        let Self {
+            peer,
+            service,
+            config,
+            tracker,
+            guard,
+        } = *self;
+        let Carried {
+            input: mut buf,
+            output: mut out,
+            pending,
+        } = carried;
+        let mut filled = buf.len(); // valid bytes in buf
+        if buf.len() < READ_CHUNK {
+            buf.resize(READ_CHUNK, 0);
+        }
+        match pending {
+            None => {}
+            Some(Pending::Upgrade(session)) => {
+                stream.send(&out).await?;
+                // Nothing may follow an upgrade request (see below).
+                return Ok((filled == 0).then_some(session));
+            }
+            Some(Pending::Deferred {
+                request,
+                response,
+                received_at,
+            }) => {
+                let response = response.await;
+                if let Parse::Complete(mut req, _) = parse(&request, config.limits) {
                     req.peer = peer;
                     let keep_alive = req.keep_alive && !tracker.draining();
-                    let persist = Persist::of(keep_alive, req.http10);
-                    let head = req.method == Method::Head;
-                    let received_at = std::time::Instant::now();
-                    let response = match service.call(&req) {
-                        Reply::Ready(r) => r,
-                        Reply::Deferred(f) => f.await,
-                        Reply::Upgrade { accept, session } => {
-                            service.record(&req, 101, received_at.elapsed());
-                            switching_protocols(&mut out, &accept);
-                            start += used;
-                            upgrade = Some(session);
+                    self.respond(stream, &mut out, &req, &response, received_at, keep_alive)
+                        .await?;
+                    if !keep_alive {
+                        stream.send(&out).await?;
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        // When the first byte of a not-yet-complete request arrived.
+        let mut head_started: Option<Instant> = None;
+        loop {
+            let mut start = 0;
+            let mut close = false;
+            let mut served = 0;
+            let mut upgrade = None;
+            while served < config.max_pipeline {
+                match parse(&buf[start..filled], config.limits) {
+                    Parse::Complete(mut req, used) => {
+                        req.peer = peer;
+                        let keep_alive = req.keep_alive && !tracker.draining();
+                        let received_at = Instant::now();
+                        let response = match service.call(&req) {
+                            Reply::Ready(r) => r,
+                            Reply::Deferred(f) => f.await,
+                            Reply::Upgrade { accept, session } => {
+                                service.record(&req, 101, received_at.elapsed());
+                                switching_protocols(&mut out, &accept);
+                                start += used;
+                                upgrade = Some(session);
+                                break;
+                            }
+                        };
+                        self.respond(stream, &mut out, &req, &response, received_at, keep_alive)
+                            .await?;
+                        start += used;
+                        served += 1;
+                        if !keep_alive {
+                            close = true;
                             break;
                         }
-                    };
-                    service.record(&req, response.status.0, received_at.elapsed());
-                    let body = response.body_bytes();
-                    if head || body.len() < DIRECT_BODY {
-                        let first = out.is_empty();
-                        with_date(|d| response.encode_head(&mut out, d, persist));
-                        if !head {
-                            if first {
-                                // Exactly what one response needs, not the next power of two:
-                                // an idle keep-alive connection keeps what its last response
-                                // needed.
-                                out.reserve_exact(body.len());
-                            }
-                            out.extend_from_slice(body);
-                        }
-                    } else {
-                        // Large (shared) bodies go to the socket as they are, in the same
-                        // call as the head: no copy into `out`, and no per-connection buffer
-                        // the size of the biggest list.
-                        with_date(|d| response.encode_head(&mut out, d, persist));
-                        stream.send_pair(&out, body).await?;
-                        out.clear();
                     }
-                    start += used;
-                    served += 1;
-                    if !keep_alive {
+                    Parse::Partial => break,
+                    Parse::Invalid(status, message) => {
+                        Response::error(status, message).encode_last(&mut out);
                         close = true;
                         break;
                     }
                 }
-                Parse::Partial => break,
-                Parse::Invalid(status, message) => {
-                    Response::error(status, message).encode_last(&mut out);
-                    close = true;
-                    break;
-                }
             }
-        }
-        if start > 0 {
-            buf.copy_within(start..filled, 0);
-            filled -= start;
-            head_started = None;
-        }
-        if buf.len() > READ_CHUNK && filled <= READ_CHUNK {
-            // A large request (a body) is done: between requests the connection keeps one
-            // read's worth, not the largest body it was ever sent.
-            buf.truncate(READ_CHUNK);
-            buf.shrink_to_fit();
-        }
-        if !out.is_empty() {
-            stream.send(&out).await?;
-            out.clear();
-        }
-        if out.capacity() > OUT_MAX {
-            // A burst of pipelined responses should not stay resident.
-            out.shrink_to(OUT_MAX);
-        }
-        if let Some(session) = upgrade {
-            // A client may not send frames before it has our 101 (RFC 6455 §4.1), so nothing
-            // after the upgrade request can be in the buffer legitimately.
-            if start < filled {
+            if start > 0 {
+                buf.copy_within(start..filled, 0);
+                filled -= start;
+                head_started = None;
+            }
+            if buf.len() > READ_CHUNK && filled <= READ_CHUNK {
+                // A large request (a body) is done: between requests the connection keeps one
+                // read's worth, not the largest body it was ever sent.
+                buf.truncate(READ_CHUNK);
+                buf.shrink_to_fit();
+            }
+            if !out.is_empty() {
+                stream.send(&out).await?;
+                out.clear();
+            }
+            if out.capacity() > OUT_MAX {
+                // A burst of pipelined responses should not stay resident.
+                out.shrink_to(OUT_MAX);
+            }
+            if let Some(session) = upgrade {
+                // A client may not send frames before it has our 101 (RFC 6455 §4.1), so
+                // nothing after the upgrade request can be in the buffer legitimately.
+                if start < filled {
+                    return Ok(None);
+                }
+                return Ok(Some(session));
+            }
+            if close || tracker.draining() {
                 return Ok(None);
             }
-            return Ok(Some(session));
-        }
-        if close || tracker.draining() {
-            return Ok(None);
-        }
-        if served == config.max_pipeline {
-            continue; // more complete requests may be waiting in the buffer
-        }
-        // Need more bytes. Decide how long we may wait for them: between requests, the shard's
-        // idle sweeper bounds the wait (no timer per read); within one, the rest of the
-        // header-read timeout does.
-        if filled == 0 {
-            guard.set_idle(true);
-            stream.set_read_timeout(None)?; // a store, not a timer
-        } else {
-            let started = *head_started.get_or_insert_with(std::time::Instant::now);
-            let wait = config.header_read_timeout.saturating_sub(started.elapsed());
-            if wait.is_zero() {
-                return request_timeout(stream).await;
+            if served == config.max_pipeline {
+                continue; // more complete requests may be waiting in the buffer
             }
-            stream.set_read_timeout(Some(wait))?;
-        }
-        if filled == buf.len() {
-            // parse() caps heads at max_header_bytes and bodies at max_body_bytes, so growth
-            // stops at their sum.
-            buf.resize(buf.len() * 2, 0);
-        }
-        let read = stream.read_some(&mut buf[filled..]).await;
-        guard.set_idle(false);
-        match read {
-            Ok(0) => return Ok(None),
-            Ok(n) => filled += n,
-            Err(e) if is_timeout(&e) && filled > 0 => return request_timeout(stream).await,
-            Err(e) => return Err(e),
+            // Need more bytes. Decide how long we may wait for them: between requests, the
+            // shard's idle sweeper bounds the wait (no timer per read); within one, the rest
+            // of the header-read timeout does.
+            if filled == 0 {
+                guard.set_idle(true);
+                stream.set_read_timeout(None)?; // a store, not a timer
+            } else {
+                let started = *head_started.get_or_insert_with(Instant::now);
+                let wait = config.header_read_timeout.saturating_sub(started.elapsed());
+                if wait.is_zero() {
+                    return request_timeout(stream).await;
+                }
+                stream.set_read_timeout(Some(wait))?;
+            }
+            if filled == buf.len() {
+                // parse() caps heads at max_header_bytes and bodies at max_body_bytes, so
+                // growth stops at their sum.
+                buf.resize(buf.len() * 2, 0);
+            }
+            let read = stream.read_some(&mut buf[filled..]).await;
+            guard.set_idle(false);
+            match read {
+                Ok(0) => return Ok(None),
+                Ok(n) => filled += n,
+                Err(e) if is_timeout(&e) && filled > 0 => return request_timeout(stream).await,
+                Err(e) => return Err(e),
+            }
         }
     }
-}
 
-fn switching_protocols(out: &mut Vec<u8>, accept: &str) {
-    out.extend_from_slice(
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
-    );
-    out.extend_from_slice(accept.as_bytes());
-    out.extend_from_slice(b"\r\n\r\n");
+    /// Records one answered request and adds its response to `out`; a large body goes to the
+    /// socket at once, with `out` before it.
+    async fn respond(
+        &self,
+        stream: &mut Stream,
+        out: &mut Vec<u8>,
+        req: &Request<'_>,
+        response: &Response,
+        received_at: Instant,
+        keep_alive: bool,
+    ) -> io::Result<()> {
+        self.service
+            .record(req, response.status.0, received_at.elapsed());
+        if let Some(body) = append(out, response, req, keep_alive) {
+            stream.send_pair(out, body).await?;
+            out.clear();
+        }
+        Ok(())
+    }
 }
 
 async fn request_timeout(stream: &mut Stream) -> io::Result<Option<Upgrade>> {

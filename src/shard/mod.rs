@@ -4,6 +4,7 @@
 //! Everything here is single-threaded (`Rc`, `RefCell`, `Cell`): other shards are reached only
 //! through their inboxes.
 
+mod accept;
 pub(crate) mod bets;
 mod demo;
 pub(crate) mod history;
@@ -28,18 +29,16 @@ use std::{
 };
 
 use futures_channel::oneshot;
-use futures_rustls::TlsAcceptor;
-use glommio::{net::TcpListener, spawn_local, timer::sleep};
+use glommio::{spawn_local, timer::sleep};
 use inplay_core::{aggregate::Weights, identity::AliasTable, Observation};
-use tracing::{debug, info, warn};
+use tracing::info;
 
 pub(crate) use msg::{Answer, MatchEvents, Query, Replica, ShardMsg};
 pub(crate) use set::start_shards;
 
 use crate::{
-    api::Api,
     clock,
-    http::{serve, ConnConfig, Tracker},
+    http::{ConnConfig, Tracker},
     polling::{PollTask, TaskStatus},
     view::ViewStore,
 };
@@ -164,7 +163,7 @@ impl Shard {
     /// Runs the shard until `drain_rx` fires and the drain completes.
     async fn run(
         self: Rc<Self>,
-        listener: TcpListener,
+        listener: std::net::TcpListener,
         inbox: async_channel::Receiver<ShardMsg>,
         drain_rx: async_channel::Receiver<()>,
     ) {
@@ -215,42 +214,6 @@ impl Shard {
             && std::time::Instant::now() < deadline
         {
             sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    async fn accept_loop(self: Rc<Self>, listener: TcpListener) {
-        let api = Rc::new(Api::new(self.clone()));
-        let tls = self
-            .config
-            .tls
-            .clone()
-            .map(|c| Rc::new(TlsAcceptor::from(c)));
-        loop {
-            let stream = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    // EMFILE and friends: back off briefly instead of spinning.
-                    warn!(shard = self.id, error = %e, "Accept failed");
-                    sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            if self.tracker.open() >= self.config.max_connections {
-                debug!(shard = self.id, "Connection limit reached; refusing");
-                // A plaintext 503 means nothing to a TLS client: just close.
-                if tls.is_none() {
-                    spawn_local(crate::api::refuse_busy(stream)).detach();
-                }
-                continue;
-            }
-            let (api, tracker, conn) = (api.clone(), self.tracker.clone(), self.config.conn);
-            let tls = tls.clone();
-            spawn_local(async move {
-                if let Err(e) = serve(stream, tls, api, conn, tracker).await {
-                    debug!(error = %e, "Connection ended with an error");
-                }
-            })
-            .detach();
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, rc::Rc, sync::mpsc, time::Duration};
 
-use glommio::{net::TcpListener, ExecutorJoinHandle, LocalExecutorBuilder, Placement};
+use glommio::{ExecutorJoinHandle, LocalExecutorBuilder, Placement};
 use tracing::info;
 
 use super::{Shard, ShardConfig};
@@ -52,7 +52,7 @@ pub(crate) fn start_shards(
             .preempt_timer(Duration::from_millis(50));
         let handle = builder
             .spawn(move || async move {
-                let listener = match TcpListener::bind(config.addr) {
+                let listener = match super::accept::bind(config.addr) {
                     Ok(l) => l,
                     Err(e) => {
                         let _ = ready_tx.send(Err(format!(
