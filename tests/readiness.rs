@@ -173,3 +173,50 @@ fn many_connections_each_get_their_own_answers() {
         }
     }
 }
+
+/// A response the socket does not take at once still ends the connection when it says
+/// `Connection: close` (here: HTTP/1.0), after every pipelined response before it has arrived
+/// whole. The server's send buffer on loopback holds up to ~25 lists (4 MiB); each round sends one more
+/// list before the closing one, so in some round the closing response is the one that does
+/// not fit.
+#[test]
+fn closing_responses_to_a_slow_reader_arrive_whole_then_close() {
+    for epoll in MODES {
+        let server = TestServer::start(&[("INPLAY_HTTP_EPOLL", epoll)]);
+        common::wait_for_matches(&server, 1000);
+        let one = server.get("/api/markets/football").body.len();
+        assert!(one > 64 * 1024, "the list is {one} bytes");
+        for before in 0..32 {
+            let mut ask: Vec<u8> = (0..before)
+                .flat_map(|_| request_bytes("GET", "/api/markets/football", None))
+                .collect();
+            ask.extend(b"GET /api/markets/football HTTP/1.0\r\n\r\n");
+            let mut c = slow_reader(&server);
+            c.send_raw(&ask);
+            std::thread::sleep(Duration::from_millis(100)); // the server's writes fill up
+            for i in 0..=before {
+                let r = c.read_response();
+                let what = format!("epoll={epoll}, {before} before: response {i}");
+                assert_eq!(r.status, 200, "{what}");
+                assert!(r.json().as_array().is_some(), "{what}: a whole list");
+            }
+            let started = Instant::now();
+            assert!(c.closed(), "epoll={epoll}, {before} before: closed");
+            assert!(started.elapsed() < Duration::from_secs(5), "epoll={epoll}");
+        }
+    }
+}
+
+/// A client whose socket takes little at a time, so the server's writes to it come up short.
+fn slow_reader(server: &TestServer) -> Client {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket
+        .connect_timeout(&server.addr.into(), Duration::from_secs(5))
+        .unwrap();
+    let stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    Client::from_stream(stream)
+}

@@ -30,6 +30,9 @@ pub(crate) struct Carried {
     /// or an incomplete request. Its response comes after `output` and before anything for
     /// `input`.
     pub pending: Option<Pending>,
+    /// The last response in `output` closes the connection (`Connection: close`, HTTP/1.0, a
+    /// bad request): write `output`, then close.
+    pub close: bool,
 }
 
 /// A request the readiness loop cannot finish itself.

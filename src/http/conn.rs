@@ -19,7 +19,7 @@ use std::{
 
 use futures_rustls::TlsAcceptor;
 use glommio::net::TcpStream;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use inplay_wire::request::{parse, Limits, Parse, Request};
 
@@ -182,7 +182,12 @@ impl<S: Service> Conn<'_, S> {
             input: mut buf,
             output: mut out,
             pending,
+            close,
         } = carried;
+        if close {
+            stream.send(&out).await?;
+            return Ok(None);
+        }
         let mut filled = buf.len(); // valid bytes in buf
         if buf.len() < READ_CHUNK {
             buf.resize(READ_CHUNK, 0);
@@ -200,15 +205,18 @@ impl<S: Service> Conn<'_, S> {
                 received_at,
             }) => {
                 let response = response.await;
-                if let Parse::Complete(mut req, _) = parse(&request, config.limits) {
-                    req.peer = peer;
-                    let keep_alive = req.keep_alive && !tracker.draining();
-                    self.respond(stream, &mut out, &req, &response, received_at, keep_alive)
-                        .await?;
-                    if !keep_alive {
-                        stream.send(&out).await?;
-                        return Ok(None);
-                    }
+                let Parse::Complete(mut req, _) = parse(&request, config.limits) else {
+                    // It parsed in the readiness loop with the same limits.
+                    warn!("A handed-over request no longer parses; closing the connection");
+                    return Ok(None);
+                };
+                req.peer = peer;
+                let keep_alive = req.keep_alive && !tracker.draining();
+                self.respond(stream, &mut out, &req, &response, received_at, keep_alive)
+                    .await?;
+                if !keep_alive {
+                    stream.send(&out).await?;
+                    return Ok(None);
                 }
             }
         }

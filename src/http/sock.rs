@@ -24,19 +24,30 @@ pub(super) fn recv(socket: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
-/// Writes all of `out` without waiting, and clears it; what the socket would not take comes
-/// back (it is still owed to the client, in order).
-pub(super) fn send_all(socket: &OwnedFd, out: &mut Vec<u8>) -> Result<(), Vec<u8>> {
+/// How a write that does not wait went.
+pub(super) enum Sent {
+    /// All of it.
+    All,
+    /// The socket's buffer filled: these bytes are still owed to the client, in order.
+    Short(Vec<u8>),
+    /// The connection is broken (reset, closed for writing): nothing more can reach it.
+    Failed,
+}
+
+/// Writes all of `out` without waiting, and clears it.
+pub(super) fn send_all(socket: &OwnedFd, out: &mut Vec<u8>) -> Sent {
     send_pair(socket, out, &[])
 }
 
-/// Writes `head` then `body` without waiting, in one `sendmsg`, and clears `head`; what the
-/// socket would not take comes back as one buffer. An error other than a full buffer comes back
-/// the same way: the connection's own task will meet it again and end.
-pub(super) fn send_pair(socket: &OwnedFd, head: &mut Vec<u8>, body: &[u8]) -> Result<(), Vec<u8>> {
+/// Writes `head` then `body` without waiting, in one `sendmsg` while the socket takes them, and
+/// clears `head`.
+pub(super) fn send_pair(socket: &OwnedFd, head: &mut Vec<u8>, body: &[u8]) -> Sent {
     let total = head.len() + body.len();
     let mut sent = 0;
-    while sent < total {
+    let outcome = loop {
+        if sent == total {
+            break Sent::All;
+        }
         let slices = if sent < head.len() {
             [IoSlice::new(&head[sent..]), IoSlice::new(body)]
         } else {
@@ -45,18 +56,18 @@ pub(super) fn send_pair(socket: &OwnedFd, head: &mut Vec<u8>, body: &[u8]) -> Re
         match SockRef::from(socket).send_vectored_with_flags(&slices, libc::MSG_DONTWAIT) {
             Ok(n) => sent += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 let mut rest = Vec::with_capacity(total - sent);
                 for slice in &slices {
                     rest.extend_from_slice(slice);
                 }
-                head.clear();
-                return Err(rest);
+                break Sent::Short(rest);
             }
+            Err(_) => break Sent::Failed,
         }
-    }
+    };
     head.clear();
-    Ok(())
+    outcome
 }
 
 /// Tells a connection over the limit why it is closed (a new socket's send buffer is empty,

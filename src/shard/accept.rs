@@ -6,6 +6,8 @@ use std::{
     time::Duration,
 };
 
+use futures_channel::oneshot;
+use futures_lite::future;
 use futures_rustls::TlsAcceptor;
 use glommio::{net::TcpListener, spawn_local, timer::sleep};
 use tracing::{debug, warn};
@@ -17,9 +19,14 @@ use crate::{
 };
 
 impl Shard {
-    /// Takes connections until cancelled (by the drain): plain ones through the readiness loop
-    /// (`http.epoll`), otherwise one task each.
-    pub(super) async fn accept_loop(self: Rc<Self>, mut listener: std::net::TcpListener) {
+    /// Takes connections until `stop` fires (the drain): plain ones through the readiness loop
+    /// (`http.epoll`), which then serves the connections it holds until they close; otherwise
+    /// one task each.
+    pub(super) async fn accept_loop(
+        self: Rc<Self>,
+        mut listener: std::net::TcpListener,
+        stop: oneshot::Receiver<()>,
+    ) {
         let api = Rc::new(Api::new(self.clone()));
         if self.config.conn.epoll && self.config.tls.is_none() {
             let fast = FastPath::new(
@@ -30,7 +37,7 @@ impl Shard {
                 self.config.max_connections,
             );
             match fast {
-                Ok(fast) => return fast.run().await,
+                Ok(fast) => return fast.run(stop).await,
                 Err((e, back)) => {
                     warn!(shard = self.id, error = %e, "No readiness loop; one task per connection");
                     listener = back;
@@ -39,6 +46,15 @@ impl Shard {
         }
         // SAFETY: the listener's descriptor moves to glommio's listener, which owns it now.
         let listener = unsafe { TcpListener::from_raw_fd(listener.into_raw_fd()) };
+        // Dropping the listener when the drain begins makes the kernel stop routing here.
+        future::or(self.accept_tasks(listener, api), async {
+            let _ = stop.await;
+        })
+        .await;
+    }
+
+    /// Accepts forever, one task per connection.
+    async fn accept_tasks(&self, listener: TcpListener, api: Rc<Api>) {
         let tls = self
             .config
             .tls

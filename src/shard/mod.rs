@@ -193,18 +193,22 @@ impl Shard {
         demo::spawn_tasks(&self);
         poll::spawn_tasks(&self);
         hot::spawn_configured(&self);
-        let accept = spawn_local(self.clone().accept_loop(listener));
+        let (stop_accepting, stop) = oneshot::channel();
+        let accept = spawn_local(self.clone().accept_loop(listener, stop));
 
         let _ = drain_rx.recv().await;
         info!(shard = self.id, open = self.tracker.open(), "Draining");
         self.draining.set(true);
-        accept.cancel().await; // drops the listener: the kernel stops routing here
+        // Idle connections see end-of-stream after what they had sent; then the listener
+        // closes, and the kernel stops routing new connections here.
         self.tracker.start_drain();
+        let _ = stop_accepting.send(());
         self.hub.close_all();
         let deadline = std::time::Instant::now() + self.config.shutdown_grace;
         while self.tracker.open() > 0 && std::time::Instant::now() < deadline {
             sleep(Duration::from_millis(10)).await;
         }
+        accept.cancel().await; // whatever is left past the grace closes now
         info!(shard = self.id, left = self.tracker.open(), "Drained");
         self.io_out.flush().await; // history of the last changes goes out before the exit
         use std::sync::atomic::Ordering;
