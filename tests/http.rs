@@ -173,16 +173,7 @@ fn large_bodies_arrive_whole_at_a_slow_reader() {
     const LISTS: usize = 24; // ~150 KB each
     let server = TestServer::start(&[]);
     common::wait_for_matches(&server, 1000);
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    socket
-        .connect_timeout(&server.addr.into(), Duration::from_secs(5))
-        .unwrap();
-    let stream: std::net::TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut c = Client::from_stream(stream);
+    let mut c = Client::slow_reader(server.addr);
     let mut batch = Vec::new();
     for _ in 0..LISTS {
         batch.extend(request_bytes(

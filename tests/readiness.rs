@@ -191,7 +191,7 @@ fn closing_responses_to_a_slow_reader_arrive_whole_then_close() {
                 .flat_map(|_| request_bytes("GET", "/api/markets/football", None))
                 .collect();
             ask.extend(b"GET /api/markets/football HTTP/1.0\r\n\r\n");
-            let mut c = slow_reader(&server);
+            let mut c = Client::slow_reader(server.addr);
             c.send_raw(&ask);
             std::thread::sleep(Duration::from_millis(100)); // the server's writes fill up
             for i in 0..=before {
@@ -205,18 +205,4 @@ fn closing_responses_to_a_slow_reader_arrive_whole_then_close() {
             assert!(started.elapsed() < Duration::from_secs(5), "epoll={epoll}");
         }
     }
-}
-
-/// A client whose socket takes little at a time, so the server's writes to it come up short.
-fn slow_reader(server: &TestServer) -> Client {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    socket
-        .connect_timeout(&server.addr.into(), Duration::from_secs(5))
-        .unwrap();
-    let stream: std::net::TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    Client::from_stream(stream)
 }

@@ -256,6 +256,22 @@ impl Client {
         Self::from_stream(stream)
     }
 
+    /// A client whose socket takes 4 KiB at a time, so that the server's writes to it soon
+    /// come up short (a slow reader).
+    pub fn slow_reader(addr: SocketAddr) -> Self {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        socket
+            .connect_timeout(&addr.into(), Duration::from_secs(5))
+            .expect("connect");
+        let stream: TcpStream = socket.into();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Self::from_stream(stream)
+    }
+
     /// A client over a socket the test set up itself (buffer sizes, say).
     pub fn from_stream(stream: TcpStream) -> Self {
         Self {
