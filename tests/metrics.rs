@@ -62,6 +62,7 @@ fn metrics_parse_and_counters_move() {
         "inplay_ws_sessions",
         "inplay_matches",
         "inplay_provider_polls_total",
+        "inplay_http_handovers_total",
     ] {
         assert!(typed.contains(name), "{name} missing");
     }
@@ -98,6 +99,14 @@ fn metrics_parse_and_counters_move() {
     }
     let (after, _) = parse(&server.get("/metrics").text());
     assert!(after[health] >= before[health] + 3.0);
+    // `/health` is answered by another shard, so each of those connections left the
+    // readiness loop (each request above came on a new connection).
+    let handovers = |m: &BTreeMap<String, f64>| -> f64 {
+        (0..2)
+            .map(|shard| m[&format!("inplay_http_handovers_total{{shard=\"{shard}\"}}")])
+            .sum()
+    };
+    assert!(handovers(&after) >= handovers(&before) + 3.0, "{after:?}");
     assert!(after["inplay_http_request_duration_seconds_count"] > count);
     assert_latency_consistent(&after);
 }

@@ -58,6 +58,10 @@ impl Service for Api {
         self.shard.metrics.handshake_failed();
     }
 
+    fn handed_over(&self) {
+        self.shard.metrics.handed_over();
+    }
+
     fn call(&self, req: &Request<'_>) -> Reply {
         let matched = match_route(req.method, req.path);
         let policy = match matched {

@@ -57,6 +57,9 @@ pub(crate) trait Service {
 
     /// Observes a failed TLS handshake (metrics).
     fn handshake_failed(&self) {}
+
+    /// Observes a connection leaving the readiness loop for a task of its own (metrics).
+    fn handed_over(&self) {}
 }
 
 /// Connection settings, from `[http]`.

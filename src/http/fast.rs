@@ -399,6 +399,7 @@ impl<S: Service + 'static> FastPath<S> {
             socket,
             peer,
         } = conn;
+        self.service.handed_over();
         // Busy until its task says otherwise: it is in the middle of a request, and a drain or
         // the sweeper must not close it as idle.
         guard.set_idle(false);

@@ -21,6 +21,8 @@ pub(crate) struct ShardMetrics {
     latency: RefCell<LatencyHistogram>,
     /// TLS handshakes that failed or timed out (`[tls]` on).
     tls_handshake_failures: Cell<u64>,
+    /// Connections the readiness loop handed to a task of their own.
+    http_handovers: Cell<u64>,
 }
 
 /// A shard's metrics at scrape time (`Send`, crosses shards).
@@ -45,6 +47,7 @@ pub(crate) struct MetricsSnapshot {
     /// Bytes held for `/ws` recovery.
     pub history_bytes: usize,
     pub tls_handshake_failures: u64,
+    pub http_handovers: u64,
 }
 
 impl ShardMetrics {
@@ -64,9 +67,15 @@ impl ShardMetrics {
             .set(self.tls_handshake_failures.get() + 1);
     }
 
+    /// Counts one connection the readiness loop handed to a task of its own.
+    pub fn handed_over(&self) {
+        self.http_handovers.set(self.http_handovers.get() + 1);
+    }
+
     /// The request counters, for a snapshot.
     pub fn snapshot_into(&self, s: &mut MetricsSnapshot) {
         s.tls_handshake_failures = self.tls_handshake_failures.get();
+        s.http_handovers = self.http_handovers.get();
         s.requests = self.requests.borrow().clone();
         s.latency = self.latency.borrow().clone();
     }
@@ -104,7 +113,7 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
         );
     }
     latency.write_prometheus(&mut out);
-    let gauges: [PerShard; 12] = [
+    let gauges: [PerShard; 13] = [
         (
             "inplay_http_connections_open",
             "gauge",
@@ -170,6 +179,12 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             "counter",
             "TLS handshakes that failed or timed out (plaintext on the TLS port, bad client hello, ...).",
             |s| s.tls_handshake_failures as f64,
+        ),
+        (
+            "inplay_http_handovers_total",
+            "counter",
+            "Plain connections the shard's readiness loop (http.epoll) handed to a task of their own: an answer from another shard, a WebSocket upgrade, a request split over reads, or a reader slower than its socket.",
+            |s| s.http_handovers as f64,
         ),
         (
             "inplay_matches",
