@@ -14,12 +14,14 @@
 
 mod env;
 mod error;
+mod keys;
 mod ms;
 mod providers;
 mod schema;
 mod secrets;
 mod sections;
 mod security;
+mod storage;
 mod validate;
 
 #[cfg(test)]
@@ -40,10 +42,11 @@ pub use env::{check_env_names, inplay_var_names, process_env};
 pub use error::{ConfigError, Origin};
 pub use providers::{ProviderConfig, ProviderKind};
 pub use sections::{
-    BetsConfig, DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat, MarketsConfig,
-    PollingConfig, PostgresConfig, RedisConfig, ServerConfig, StorageConfig, WebSocketConfig,
+    DemoConfig, HttpConfig, IdentityConfig, LogConfig, LogFormat, MarketsConfig, PollingConfig,
+    ServerConfig, WebSocketConfig,
 };
 pub use security::{AuthConfig, CorsConfig, RateLimitConfig, TlsConfig};
+pub use storage::{BetsConfig, PostgresConfig, RedisConfig, StorageConfig};
 
 use env::Overrides;
 use schema::{Problem, MAX_SHARDS};

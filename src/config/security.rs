@@ -8,7 +8,7 @@ use std::{fmt, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ms, sections::redacted};
+use super::{ms, storage::redacted};
 
 /// The original service's published placeholder secret. Start-up refuses it outside dev mode:
 /// anyone can mint tokens with it.

@@ -275,7 +275,7 @@ fn postgres_writer_and_storage_keys() {
 
 #[test]
 fn redis_url_passwords_are_redacted_and_nothing_else() {
-    use super::sections::url_without_password as shown;
+    use super::storage::url_without_password as shown;
     assert_eq!(
         shown("redis://:pw@h:6379/0"),
         "redis://:<redacted>@h:6379/0"
