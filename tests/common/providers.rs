@@ -1,7 +1,9 @@
 //! Servers fed only by configured `[[providers]]`: no demo feed, so every match, price and
 //! settlement a test sees is one it polled from a fake provider or pushed itself.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
+
+use serde_json::Value;
 
 use super::{token_with_roles, Resp, TestServer};
 
@@ -46,4 +48,66 @@ pub fn push(server: &TestServer, provider: &str, body: &str) -> Resp {
         Some(body),
         &[("Authorization", &auth)],
     )
+}
+
+/// ESPN's NFL scoreboard path on the fake provider.
+pub const ESPN_NFL: &str = "/apis/site/v2/sports/football/nfl/scoreboard";
+
+/// As [`config`], with league tasks polling every `default_ms`.
+pub fn config_polling(name: &str, default_ms: u64, providers: &str) -> std::path::PathBuf {
+    let path = config(name, providers);
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "default_interval_ms = 1000",
+        &format!("default_interval_ms = {default_ms}"),
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The provider `id` in `/api/providers/health`'s `liveScoreProviders` or `marketProviders`.
+pub fn provider(health: &Value, id: &str) -> Value {
+    for list in ["liveScoreProviders", "marketProviders"] {
+        if let Some(p) = health[list]
+            .as_array()
+            .and_then(|l| l.iter().find(|p| p["providerId"] == id))
+        {
+            return p.clone();
+        }
+    }
+    Value::Null
+}
+
+/// The polling task `id` in `/api/polling/status` (null if absent).
+pub fn task(server: &TestServer, id: &str) -> Value {
+    let status = server.get_json("/api/polling/status");
+    status["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// Waits until the polling task `id` satisfies `pred`, and returns it.
+pub fn wait_task(
+    server: &TestServer,
+    id: &str,
+    timeout: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    server.wait_for("/api/polling/status", timeout, |v| {
+        v["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id && pred(t))
+    });
+    task(server, id)
+}
+
+/// `/api/matches` as text.
+pub fn matches_text(server: &TestServer) -> String {
+    server.get("/api/matches").text()
 }
