@@ -99,8 +99,11 @@ fn idle_and_closing_connections_close() {
         ]);
         let id = some_match(&server);
         let mut c = Client::connect(server.addr);
-        c.send("GET", &format!("/api/scores/{id}"), None);
-        assert_eq!(c.read_response().status, 200);
+        // `/health` takes the connection out of the loop; it comes back once idle.
+        for path in ["/health".to_owned(), format!("/api/scores/{id}")] {
+            c.send("GET", &path, None);
+            assert_eq!(c.read_response().status, 200, "epoll={epoll}: {path}");
+        }
         let idle_started = Instant::now();
         assert!(c.closed(), "epoll={epoll}: closed when idle");
         let waited = idle_started.elapsed();
@@ -205,4 +208,43 @@ fn closing_responses_to_a_slow_reader_arrive_whole_then_close() {
             assert!(started.elapsed() < Duration::from_secs(5), "epoll={epoll}");
         }
     }
+}
+
+/// A connection handed to a task of its own (here for `/health`, which another shard answers)
+/// goes back to the readiness loop once idle: the loop's gauge counts it, and it is served on.
+#[test]
+fn a_handed_over_connection_comes_back_to_the_loop() {
+    let server = TestServer::start(&[]);
+    let id = some_match(&server);
+    let in_loop = || -> f64 {
+        let text = server.get("/metrics").text();
+        text.lines()
+            .filter(|l| l.starts_with("inplay_http_loop_connections{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let mut c = Client::connect(server.addr);
+    for round in 0..3 {
+        c.send("GET", "/health", None);
+        assert_eq!(c.read_response().status, 200, "round {round}");
+        // The scrape's own connection is with a task while it is answered; ours is back.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while in_loop() < 1.0 {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: not back in the loop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        c.send("GET", &format!("/api/scores/{id}"), None);
+        assert_eq!(c.read_response().status, 200, "round {round}");
+    }
+    let handovers: f64 = server
+        .get("/metrics")
+        .text()
+        .lines()
+        .filter(|l| l.starts_with("inplay_http_handovers_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(handovers >= 3.0, "{handovers}");
 }

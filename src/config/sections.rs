@@ -61,7 +61,7 @@ pub struct HttpConfig {
     /// Most pipelined requests answered from one read batch.
     pub max_pipeline: usize,
     /// Plain HTTP connections are served from one epoll set per shard, not one io_uring poll
-    /// per connection (`src/http/fast.rs`).
+    /// per connection (`src/http/fast/`).
     pub epoll: bool,
     /// Deepest nesting of arrays and objects in a JSON request body or WebSocket message;
     /// deeper gets 400 (HTTP) or an error message (WebSocket).

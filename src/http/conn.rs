@@ -25,6 +25,7 @@ use inplay_wire::request::{parse, Limits, Parse, Request};
 
 use super::{
     answer::{append, switching_protocols, Carried, Pending, DIRECT_BODY},
+    returns::Returns,
     tls,
     tracker::{ConnGuard, Tracker},
     Response, Status, Stream,
@@ -110,16 +111,23 @@ pub(crate) async fn serve<S: Service>(
             }
         },
     };
-    serve_stream(
-        stream,
-        guard,
-        peer,
-        Carried::default(),
+    let shared = Shared {
         service,
         config,
         tracker,
-    )
-    .await
+        home: None,
+    };
+    serve_stream(stream, guard, peer, Carried::default(), shared).await
+}
+
+/// What serving a connection needs from its shard.
+pub(crate) struct Shared<S> {
+    pub service: Rc<S>,
+    pub config: ConnConfig,
+    pub tracker: Rc<Tracker>,
+    /// The readiness loop a plain connection goes back to once idle (see [`super::returns`]);
+    /// `None`: it stays on its task until it closes.
+    pub home: Option<Rc<Returns>>,
 }
 
 /// Serves a connection that is set up: the rest of [`serve`], and where a plain connection the
@@ -130,19 +138,32 @@ pub(crate) async fn serve_stream<S: Service>(
     guard: ConnGuard,
     peer: Option<std::net::IpAddr>,
     carried: Carried,
-    service: Rc<S>,
-    config: ConnConfig,
-    tracker: Rc<Tracker>,
+    shared: Shared<S>,
 ) -> io::Result<()> {
     let conn = Conn {
         peer,
-        service: &*service,
-        config,
-        tracker: &tracker,
+        service: &*shared.service,
+        config: shared.config,
+        tracker: &shared.tracker,
         guard: &guard,
+        may_return: shared.home.is_some() && matches!(stream, Stream::Plain(_)),
     };
     // `run` owns the stream, so the socket closes before `guard` unregisters it.
-    conn.run(stream, carried).await
+    let back = conn.run(stream, carried).await?;
+    if let (Some(Stream::Plain(tcp)), Some(home)) = (back, &shared.home) {
+        home.give(tcp, guard, peer, &shared.tracker);
+    }
+    Ok(())
+}
+
+/// How a connection's conversation ended.
+enum End {
+    /// Close the connection.
+    Close,
+    /// A request upgraded it: the session takes it over.
+    Upgrade(Upgrade),
+    /// It is idle with nothing buffered, and may go back to the readiness loop.
+    Idle,
 }
 
 /// One connection's settings and shard state, borrowed for as long as it is served.
@@ -152,34 +173,39 @@ struct Conn<'a, S> {
     config: ConnConfig,
     tracker: &'a Tracker,
     guard: &'a ConnGuard,
+    /// Idle, it goes back to the readiness loop instead of waiting here.
+    may_return: bool,
 }
 
 impl<S: Service> Conn<'_, S> {
-    async fn run(&self, mut stream: Stream, carried: Carried) -> io::Result<()> {
+    /// Serves the connection; gives the stream back if it goes back to the readiness loop.
+    async fn run(&self, mut stream: Stream, carried: Carried) -> io::Result<Option<Stream>> {
         // A client that stops reading its responses holds the connection no longer than an
         // idle one: a write that cannot go on for that long ends it.
         stream.set_write_timeout(Some(self.config.idle_timeout))?;
         match self.converse(&mut stream, carried).await? {
-            Some(session) => {
+            End::Upgrade(session) => {
                 // A session bounds its own writes (its send queue and slow-consumer policy).
                 let _ = stream.set_read_timeout(None);
                 let _ = stream.set_write_timeout(None);
                 session(stream).await;
             }
-            None => stream.close_tls(self.config.header_read_timeout).await,
+            End::Close => stream.close_tls(self.config.header_read_timeout).await,
+            End::Idle => return Ok(Some(stream)),
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Reads, answers and writes requests until the connection should close (`None`) or a
-    /// request upgraded it (the session to hand it to).
-    async fn converse(&self, stream: &mut Stream, carried: Carried) -> io::Result<Option<Upgrade>> {
+    /// Reads, answers and writes requests until the connection should close, a request
+    /// upgraded it, or it is idle and may go back to the readiness loop.
+    async fn converse(&self, stream: &mut Stream, carried: Carried) -> io::Result<End> {
         let Self {
             peer,
             service,
             config,
             tracker,
             guard,
+            ..
         } = *self;
         let Carried {
             input: mut buf,
@@ -189,7 +215,7 @@ impl<S: Service> Conn<'_, S> {
         } = carried;
         if close {
             stream.send(&out).await?;
-            return Ok(None);
+            return Ok(End::Close);
         }
         let mut filled = buf.len(); // valid bytes in buf
         if buf.len() < READ_CHUNK {
@@ -200,7 +226,11 @@ impl<S: Service> Conn<'_, S> {
             Some(Pending::Upgrade(session)) => {
                 stream.send(&out).await?;
                 // Nothing may follow an upgrade request (see below).
-                return Ok((filled == 0).then_some(session));
+                return Ok(if filled == 0 {
+                    End::Upgrade(session)
+                } else {
+                    End::Close
+                });
             }
             Some(Pending::Deferred {
                 request,
@@ -211,7 +241,7 @@ impl<S: Service> Conn<'_, S> {
                 let Parse::Complete(mut req, _) = parse(&request, config.limits) else {
                     // It parsed in the readiness loop with the same limits.
                     warn!("A handed-over request no longer parses; closing the connection");
-                    return Ok(None);
+                    return Ok(End::Close);
                 };
                 req.peer = peer;
                 let keep_alive = req.keep_alive && !tracker.draining();
@@ -219,7 +249,7 @@ impl<S: Service> Conn<'_, S> {
                     .await?;
                 if !keep_alive {
                     stream.send(&out).await?;
-                    return Ok(None);
+                    return Ok(End::Close);
                 }
             }
         }
@@ -287,12 +317,12 @@ impl<S: Service> Conn<'_, S> {
                 // A client may not send frames before it has our 101 (RFC 6455 §4.1), so
                 // nothing after the upgrade request can be in the buffer legitimately.
                 if start < filled {
-                    return Ok(None);
+                    return Ok(End::Close);
                 }
-                return Ok(Some(session));
+                return Ok(End::Upgrade(session));
             }
             if close || tracker.draining() {
-                return Ok(None);
+                return Ok(End::Close);
             }
             if served == config.max_pipeline {
                 continue; // more complete requests may be waiting in the buffer
@@ -300,6 +330,9 @@ impl<S: Service> Conn<'_, S> {
             // Need more bytes. Decide how long we may wait for them: between requests, the
             // shard's idle sweeper bounds the wait (no timer per read); within one, the rest
             // of the header-read timeout does.
+            if filled == 0 && self.may_return {
+                return Ok(End::Idle); // the readiness loop waits for its next request
+            }
             if filled == 0 {
                 guard.set_idle(true);
                 stream.set_read_timeout(None)?; // a store, not a timer
@@ -319,7 +352,7 @@ impl<S: Service> Conn<'_, S> {
             let read = stream.read_some(&mut buf[filled..]).await;
             guard.set_idle(false);
             match read {
-                Ok(0) => return Ok(None),
+                Ok(0) => return Ok(End::Close),
                 Ok(n) => filled += n,
                 Err(e) if is_timeout(&e) && filled > 0 => return request_timeout(stream).await,
                 Err(e) => return Err(e),
@@ -348,10 +381,10 @@ impl<S: Service> Conn<'_, S> {
     }
 }
 
-async fn request_timeout(stream: &mut Stream) -> io::Result<Option<Upgrade>> {
+async fn request_timeout(stream: &mut Stream) -> io::Result<End> {
     let mut out = Vec::new();
     Response::error(Status::REQUEST_TIMEOUT, "request not received in time").encode_last(&mut out);
-    stream.send(&out).await.map(|()| None)
+    stream.send(&out).await.map(|()| End::Close)
 }
 
 fn is_timeout(e: &io::Error) -> bool {

@@ -10,6 +10,7 @@ mod epoll;
 mod fast;
 pub(crate) mod gzip;
 mod response;
+mod returns;
 mod sock;
 mod stream;
 pub(crate) mod tls;

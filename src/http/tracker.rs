@@ -32,6 +32,8 @@ pub(crate) struct Tracker {
     tick: Cell<u32>,
     /// Connection id → (socket fd, the tick it went idle at if it waits for a new request).
     conns: RefCell<HashMap<u64, (RawFd, Option<u32>)>>,
+    /// How many of them the readiness loop holds (the rest have a task each).
+    in_loop: Cell<usize>,
 }
 
 /// Unregisters a connection when dropped. Declare it *after* the stream, so it drops first and
@@ -62,6 +64,16 @@ impl Tracker {
     /// Number of open connections.
     pub fn open(&self) -> usize {
         self.conns.borrow().len()
+    }
+
+    /// Number of open connections the readiness loop holds.
+    pub fn in_loop(&self) -> usize {
+        self.in_loop.get()
+    }
+
+    /// Set by the readiness loop as it takes and lets go of connections.
+    pub fn set_in_loop(&self, n: usize) {
+        self.in_loop.set(n);
     }
 
     /// Starts the drain: from now on connections close after their current request, and idle

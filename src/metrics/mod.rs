@@ -33,6 +33,7 @@ pub(crate) struct MetricsSnapshot {
     pub latency: LatencyHistogram,
     /// Gauges and counters kept elsewhere on the shard.
     pub connections_open: usize,
+    pub connections_in_loop: usize,
     pub ws_sessions: usize,
     pub ws_slow_dropped: u64,
     pub ws_slow_coalesced: u64,
@@ -113,7 +114,7 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
         );
     }
     latency.write_prometheus(&mut out);
-    let gauges: [PerShard; 13] = [
+    let gauges: [PerShard; 14] = [
         (
             "inplay_http_connections_open",
             "gauge",
@@ -179,6 +180,12 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             "counter",
             "TLS handshakes that failed or timed out (plaintext on the TLS port, bad client hello, ...).",
             |s| s.tls_handshake_failures as f64,
+        ),
+        (
+            "inplay_http_loop_connections",
+            "gauge",
+            "Open plain connections the shard's readiness loop holds (the rest of inplay_http_connections_open have a task each).",
+            |s| s.connections_in_loop as f64,
         ),
         (
             "inplay_http_handovers_total",

@@ -244,6 +244,7 @@ impl Shard {
             Query::Metrics => {
                 let mut m = crate::metrics::MetricsSnapshot {
                     connections_open: self.tracker.open(),
+                    connections_in_loop: self.tracker.in_loop(),
                     ws_sessions: self.hub.open_count(),
                     ws_slow_dropped: self.hub.slow_dropped.get(),
                     ws_slow_coalesced: self.hub.slow_coalesced.get(),

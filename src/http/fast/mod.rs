@@ -10,8 +10,9 @@
 //! the read and write buffers are the loop's, shared by all of them, because a connection
 //! between batches holds no bytes.
 //!
-//! Whatever does need waiting leaves the loop for good, with what it had read and encoded
-//! ([`Carried`]), and is served by [`super::conn`] as every TLS connection is:
+//! Whatever does need waiting leaves the loop, with what it had read and encoded ([`Carried`]),
+//! and is served by [`super::conn`] as every TLS connection is, until it is idle again and
+//! comes back ([`super::returns`]):
 //! - a request answered by another shard, or a WebSocket upgrade;
 //! - an incomplete request (its head-read timeout needs a timer; a request split over reads
 //!   is rare from real clients);
@@ -32,29 +33,29 @@
 //! 6.8 ms but 1.33× the requests per cpu second of one task per connection (`bench/ab.sh`)
 //! instead of 1.42×; a turn every millisecond, max 5.8 ms at 1.39×.
 
+mod batch;
+
 use std::{
-    io, mem,
-    net::{IpAddr, SocketAddr, TcpListener},
-    os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd},
+    io,
+    net::{SocketAddr, TcpListener},
+    os::fd::{AsRawFd, OwnedFd},
     rc::Rc,
     time::{Duration, Instant},
 };
 
 use futures_channel::oneshot;
 use futures_lite::future;
-use glommio::{net::TcpStream, spawn_local, timer::sleep};
+use glommio::timer::sleep;
 use socket2::{SockAddr, SockRef, Socket};
 use tracing::{debug, warn};
 
-use inplay_wire::request::{parse, Parse};
-
 use super::{
-    answer::{append, switching_protocols, Carried, Pending},
-    conn::serve_stream,
+    answer::Carried,
     epoll::Epoll,
-    sock::{is_again, recv, refuse, send_all, send_pair, Sent},
-    tracker::{ConnGuard, Tracker},
-    ConnConfig, Reply, Response, Service, Stream,
+    returns::{PlainConn, Returns},
+    sock::refuse,
+    tracker::Tracker,
+    ConnConfig, Service,
 };
 
 /// Events taken per look at the set.
@@ -69,20 +70,14 @@ const ACCEPTS: usize = 64;
 const EMPTY_WAKES: u32 = 64;
 /// The listener's token; connections use their slot.
 const LISTENER: u64 = u64::MAX;
+/// The token of connections coming back from their own tasks ([`Returns`]).
+const RETURNS: u64 = u64::MAX - 1;
 /// While connections keep the set ready, the loop yields between batches but waits on the
 /// shard's ring (a turn of glommio's reactor, which reaps other tasks' I/O and fires timers)
 /// at least this often; see the module notes.
 const REACTOR_TURN: Duration = Duration::from_millis(1);
 /// How long the listener rests after an accept fails for want of descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-
-/// One connection the loop holds: idle, with no bytes of its own.
-struct Conn {
-    // Declared before the socket, so it unregisters while the descriptor is still open.
-    guard: ConnGuard,
-    socket: OwnedFd,
-    peer: Option<IpAddr>,
-}
 
 /// What to do with a connection after its batch.
 enum Next {
@@ -108,7 +103,9 @@ pub(crate) struct FastPath<S> {
     listener: Option<TcpListener>,
     /// Set while the listener rests after a failed accept (it is out of the set meanwhile).
     resume_accepting: Option<Instant>,
-    conns: Vec<Option<Conn>>,
+    /// Handed-over connections come back here when idle.
+    returns: Rc<Returns>,
+    conns: Vec<Option<PlainConn>>,
     free: Vec<usize>,
     service: Rc<S>,
     config: ConnConfig,
@@ -133,12 +130,15 @@ impl<S: Service + 'static> FastPath<S> {
         tracker: Rc<Tracker>,
         max_connections: usize,
     ) -> Result<Self, (io::Error, TcpListener)> {
-        let epoll = match Epoll::new().and_then(|e| {
+        let set_up = Epoll::new().and_then(|e| {
+            let returns = Returns::new()?;
+            e.add(returns.fd(), RETURNS)?;
             e.add(listener.as_raw_fd(), LISTENER)?;
             listener.set_nonblocking(true)?;
-            Ok(e)
-        }) {
-            Ok(epoll) => epoll,
+            Ok((e, returns))
+        });
+        let (epoll, returns) = match set_up {
+            Ok(set_up) => set_up,
             Err(e) => {
                 let _ = listener.set_nonblocking(false);
                 return Err((e, listener));
@@ -148,6 +148,7 @@ impl<S: Service + 'static> FastPath<S> {
             epoll,
             listener: Some(listener),
             resume_accepting: None,
+            returns: Rc::new(returns),
             conns: Vec::new(),
             free: Vec::new(),
             service,
@@ -180,6 +181,7 @@ impl<S: Service + 'static> FastPath<S> {
                 last_turn = Instant::now();
             }
             if self.listener.is_none() && self.conns.len() == self.free.len() {
+                self.returns.close();
                 return; // drained
             }
             let n = self.epoll.ready(&mut events);
@@ -198,6 +200,11 @@ impl<S: Service + 'static> FastPath<S> {
             for event in &events[..n] {
                 match event.u64 {
                     LISTENER => self.accept(),
+                    RETURNS => {
+                        for back in self.returns.take() {
+                            self.watch(back);
+                        }
+                    }
                     slot => self.serve(slot as usize),
                 }
                 if glommio::executor().need_preempt() {
@@ -258,183 +265,29 @@ impl<S: Service + 'static> FastPath<S> {
         let _ = socket.set_nodelay(true);
         let socket = OwnedFd::from(socket);
         let guard = self.tracker.register(socket.as_raw_fd());
-        guard.set_idle(true);
+        let peer = addr.as_socket().as_ref().map(SocketAddr::ip);
+        self.watch(PlainConn {
+            guard,
+            socket,
+            peer,
+        });
+    }
+
+    /// Holds a connection with nothing buffered: a new one, or one back from its task.
+    fn watch(&mut self, conn: PlainConn) {
+        conn.guard.set_idle(true);
         let slot = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
         });
-        if let Err(e) = self.epoll.add(socket.as_raw_fd(), slot as u64) {
-            warn!(error = %e, "Cannot watch a new connection; closing it");
+        if let Err(e) = self.epoll.add(conn.socket.as_raw_fd(), slot as u64) {
+            warn!(error = %e, "Cannot watch a connection; closing it");
             self.free.push(slot);
             return;
         }
-        let peer = addr.as_socket().as_ref().map(SocketAddr::ip);
-        self.conns[slot] = Some(Conn {
-            guard,
-            socket,
-            peer,
-        });
+        self.conns[slot] = Some(conn);
+        self.tracker.set_in_loop(self.conns.len() - self.free.len());
     }
-
-    /// Reads what a connection sent, answers every complete request in it, and writes the
-    /// answers.
-    fn serve(&mut self, slot: usize) {
-        let Some(conn) = self.conns.get(slot).and_then(Option::as_ref) else {
-            return; // closed or handed over earlier in this batch
-        };
-        let next = match recv(&conn.socket, &mut self.input) {
-            Ok(0) => Next::Close,
-            Ok(filled) => self.answer(slot, filled),
-            Err(e) if is_again(&e) => Next::Keep,
-            Err(_) => Next::Close,
-        };
-        match next {
-            Next::Keep => {
-                if let Some(conn) = &self.conns[slot] {
-                    conn.guard.set_idle(true); // idle from now, for the sweeper
-                }
-            }
-            Next::Close => drop(self.release(slot)),
-            Next::HandOver(carried) => {
-                if let Some(conn) = self.release(slot) {
-                    self.epoll.remove(conn.socket.as_raw_fd());
-                    self.hand_over(conn, carried);
-                }
-            }
-        }
-    }
-
-    /// Answers the requests in `input[..filled]`.
-    fn answer(&mut self, slot: usize, filled: usize) -> Next {
-        let Some(conn) = &self.conns[slot] else {
-            return Next::Close;
-        };
-        let (config, tracker, service) = (self.config, &*self.tracker, &*self.service);
-        let (input, out) = (&self.input[..filled], &mut self.out);
-        out.clear();
-        let mut start = 0;
-        let mut served = 0;
-        let mut close = false;
-        loop {
-            match parse(&input[start..], config.limits) {
-                Parse::Complete(mut req, used) => {
-                    req.peer = conn.peer;
-                    let keep_alive = req.keep_alive && !tracker.draining();
-                    let received_at = Instant::now();
-                    match service.call(&req) {
-                        Reply::Ready(response) => {
-                            service.record(&req, response.status.0, received_at.elapsed());
-                            if let Some(body) = append(out, &response, &req, keep_alive) {
-                                match send_pair(&conn.socket, out, body) {
-                                    Sent::All => {}
-                                    Sent::Short(rest) => {
-                                        let input = &input[start + used..];
-                                        return carry(rest, input, None, !keep_alive);
-                                    }
-                                    Sent::Failed => return Next::Close,
-                                }
-                            }
-                        }
-                        Reply::Deferred(response) => {
-                            let pending = Pending::Deferred {
-                                request: input[start..start + used].to_vec(),
-                                response,
-                                received_at,
-                            };
-                            let out = mem::replace(out, Vec::with_capacity(READ));
-                            return carry(out, &input[start + used..], Some(pending), false);
-                        }
-                        Reply::Upgrade { accept, session } => {
-                            service.record(&req, 101, received_at.elapsed());
-                            switching_protocols(out, &accept);
-                            let pending = Pending::Upgrade(session);
-                            let out = mem::replace(out, Vec::with_capacity(READ));
-                            return carry(out, &input[start + used..], Some(pending), false);
-                        }
-                    }
-                    start += used;
-                    served += 1;
-                    if !keep_alive {
-                        close = true;
-                        break;
-                    }
-                    if served % config.max_pipeline == 0 {
-                        // As many answers as one batch may hold: write them before going on.
-                        match send_all(&conn.socket, out) {
-                            Sent::All => {}
-                            Sent::Short(rest) => return carry(rest, &input[start..], None, false),
-                            Sent::Failed => return Next::Close,
-                        }
-                    }
-                }
-                Parse::Partial => break,
-                Parse::Invalid(status, message) => {
-                    Response::error(status, message).encode_last(out);
-                    close = true;
-                    break;
-                }
-            }
-        }
-        let close = close || tracker.draining();
-        match send_all(&conn.socket, out) {
-            Sent::All if close => Next::Close,
-            // The start of a request: its head-read timeout needs the timer.
-            Sent::All if start < input.len() => carry(Vec::new(), &input[start..], None, false),
-            Sent::All => Next::Keep,
-            // The client is slower than its socket: the rest is written by a task that can wait.
-            Sent::Short(rest) => carry(rest, &input[start..], None, close),
-            Sent::Failed => Next::Close,
-        }
-    }
-
-    fn release(&mut self, slot: usize) -> Option<Conn> {
-        let conn = self.conns.get_mut(slot)?.take()?;
-        self.free.push(slot);
-        Some(conn)
-    }
-
-    fn hand_over(&self, conn: Conn, carried: Carried) {
-        let Conn {
-            guard,
-            socket,
-            peer,
-        } = conn;
-        self.service.handed_over();
-        // Busy until its task says otherwise: it is in the middle of a request, and a drain or
-        // the sweeper must not close it as idle.
-        guard.set_idle(false);
-        // SAFETY: `socket` is an open TCP socket this loop owned until now; the stream owns it
-        // from here.
-        let tcp = unsafe { TcpStream::from_raw_fd(socket.into_raw_fd()) };
-        let (service, config, tracker) = (self.service.clone(), self.config, self.tracker.clone());
-        spawn_local(async move {
-            if let Err(e) = serve_stream(
-                Stream::Plain(tcp),
-                guard,
-                peer,
-                carried,
-                service,
-                config,
-                tracker,
-            )
-            .await
-            {
-                debug!(error = %e, "Connection ended with an error");
-            }
-        })
-        .detach();
-    }
-}
-
-/// A connection leaves the loop with these bytes still to write and these still to parse (or,
-/// with `close`, none: the connection closes once `output` is written).
-fn carry(output: Vec<u8>, input: &[u8], pending: Option<Pending>, close: bool) -> Next {
-    Next::HandOver(Carried {
-        input: if close { Vec::new() } else { input.to_vec() },
-        output,
-        pending,
-        close,
-    })
 }
 
 /// Waits until the set may have something ready, the drain begins, or the listener's rest is
