@@ -275,6 +275,9 @@ impl<S: Service + 'static> FastPath<S> {
 
     /// Holds a connection with nothing buffered: a new one, or one back from its task.
     fn watch(&mut self, conn: PlainConn) {
+        if self.tracker.draining() {
+            return; // idle connections close in a drain (this one came back as it began)
+        }
         conn.guard.set_idle(true);
         let slot = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
