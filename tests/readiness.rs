@@ -216,13 +216,7 @@ fn closing_responses_to_a_slow_reader_arrive_whole_then_close() {
 fn a_handed_over_connection_comes_back_to_the_loop() {
     let server = TestServer::start(&[]);
     let id = some_match(&server);
-    let in_loop = || -> f64 {
-        let text = server.get("/metrics").text();
-        text.lines()
-            .filter(|l| l.starts_with("inplay_http_loop_connections{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    };
+    let in_loop = || server.metric("inplay_http_loop_connections");
     let mut c = Client::connect(server.addr);
     for round in 0..3 {
         c.send("GET", "/health", None);
@@ -239,12 +233,6 @@ fn a_handed_over_connection_comes_back_to_the_loop() {
         c.send("GET", &format!("/api/scores/{id}"), None);
         assert_eq!(c.read_response().status, 200, "round {round}");
     }
-    let handovers: f64 = server
-        .get("/metrics")
-        .text()
-        .lines()
-        .filter(|l| l.starts_with("inplay_http_handovers_total{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+    let handovers = server.metric("inplay_http_handovers_total");
     assert!(handovers >= 3.0, "{handovers}");
 }

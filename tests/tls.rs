@@ -102,15 +102,6 @@ impl Drop for Cert {
     }
 }
 
-/// Sum over shards of a per-shard series in `/metrics`.
-fn metric(metrics: &str, name: &str) -> f64 {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 #[test]
 fn https_get_and_keep_alive() {
     let cert = Cert::new("get");
@@ -204,7 +195,7 @@ fn plaintext_on_the_tls_port_is_closed_and_counted() {
     assert_eq!(status, 200);
     let (status, metrics) = cert.get(&server, "/metrics");
     assert_eq!(status, 200);
-    let failures = metric(&metrics, "inplay_tls_handshake_failures_total");
+    let failures = common::metric_sum(&metrics, "inplay_tls_handshake_failures_total");
     assert_eq!(failures, 2.0, "{metrics}");
 }
 

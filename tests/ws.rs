@@ -180,13 +180,7 @@ fn drain_closes_sessions_with_going_away() {
     let mut live = connect(&server, "/live/match-123");
     // A `/ws` session that never subscribed is a session too.
     let mut mux = connect(&server, "/ws");
-    let sessions: f64 = server
-        .get("/metrics")
-        .text()
-        .lines()
-        .filter(|l| l.starts_with("inplay_ws_sessions{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+    let sessions = server.metric("inplay_ws_sessions");
     assert_eq!(sessions, 2.0, "inplay_ws_sessions counts open sessions");
     let started = Instant::now();
     server.terminate();

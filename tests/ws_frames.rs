@@ -203,12 +203,7 @@ fn a_client_that_pings_and_never_reads_cannot_grow_the_servers_queue() {
             break; // the server stopped reading us: the point
         }
     }
-    let metrics = server.get("/metrics").text();
-    let queued: f64 = metrics
-        .lines()
-        .filter(|l| l.starts_with("inplay_ws_queued_frames{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+    let queued = server.metric("inplay_ws_queued_frames");
     // 64 KiB of 127-byte pongs, plus what one read of client bytes answers.
     assert!(queued <= 600.0, "{queued} frames queued for one client");
     assert_eq!(server.get("/health").status, 200);

@@ -214,11 +214,7 @@ fn bad_messages_get_clear_errors_and_the_session_goes_on() {
 
 /// `inplay_ws_history_bytes` summed over the shards.
 fn history_bytes(server: &TestServer) -> f64 {
-    let text = server.get("/metrics").text();
-    text.lines()
-        .filter(|l| l.starts_with("inplay_ws_history_bytes"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    server.metric("inplay_ws_history_bytes")
 }
 
 #[test]

@@ -73,13 +73,7 @@ fn read_until(
 fn wait_metric(server: &TestServer, metric: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let text = server.get("/metrics").text();
-        let n: f64 = text
-            .lines()
-            .filter(|l| l.starts_with(metric) && !l.starts_with('#'))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum();
-        if n > 0.0 {
+        if server.metric(metric) > 0.0 {
             return;
         }
         assert!(Instant::now() < deadline, "{metric} never moved");

@@ -159,7 +159,6 @@ impl Api {
 /// Answers a connection over the per-shard limit with 503 and closes it.
 pub(crate) async fn refuse_busy(mut stream: TcpStream) {
     let mut out = Vec::new();
-    Response::error(Status::UNAVAILABLE, "server busy: connection limit reached")
-        .encode_last(&mut out);
+    crate::http::encode_busy(&mut out);
     let _ = stream.write_all(&out).await;
 }

@@ -8,7 +8,7 @@ use inplay_wire::request::{Method, Request};
 use super::{
     conn::{Deferred, Upgrade},
     date::with_date,
-    Persist, Response,
+    Persist, Response, Status,
 };
 
 /// Bodies at least this large are not copied into the response buffer: they go to the socket
@@ -84,4 +84,10 @@ pub(crate) fn switching_protocols(out: &mut Vec<u8>, accept: &str) {
     );
     out.extend_from_slice(accept.as_bytes());
     out.extend_from_slice(b"\r\n\r\n");
+}
+
+/// The `503` a connection over the shard's connection limit gets before it is closed (by the
+/// readiness loop or the accept loop).
+pub(crate) fn encode_busy(out: &mut Vec<u8>) {
+    Response::error(Status::UNAVAILABLE, "server busy: connection limit reached").encode_last(out);
 }

@@ -330,10 +330,10 @@ impl<S: Service> Conn<'_, S> {
             // Need more bytes. Decide how long we may wait for them: between requests, the
             // shard's idle sweeper bounds the wait (no timer per read); within one, the rest
             // of the header-read timeout does.
-            if filled == 0 && self.may_return {
-                return Ok(End::Idle); // the readiness loop waits for its next request
-            }
             if filled == 0 {
+                if self.may_return {
+                    return Ok(End::Idle); // the readiness loop waits for its next request
+                }
                 guard.set_idle(true);
                 stream.set_read_timeout(None)?; // a store, not a timer
             } else {

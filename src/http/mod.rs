@@ -16,6 +16,7 @@ mod stream;
 pub(crate) mod tls;
 mod tracker;
 
+pub(crate) use answer::encode_busy;
 pub(crate) use conn::{serve, ConnConfig, Reply, Service};
 pub(crate) use fast::FastPath;
 pub(crate) use inplay_wire::{

@@ -8,7 +8,7 @@ use std::{
 
 use socket2::{SockRef, Socket};
 
-use super::{Response, Status};
+use super::answer::encode_busy;
 
 /// Reads what is there: `Ok(0)` at end of stream, `WouldBlock` if nothing.
 pub(super) fn recv(socket: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
@@ -74,8 +74,7 @@ pub(super) fn send_pair(socket: &OwnedFd, head: &mut Vec<u8>, body: &[u8]) -> Se
 /// so the short answer goes out at once).
 pub(super) fn refuse(socket: &Socket) {
     let mut out = Vec::new();
-    Response::error(Status::UNAVAILABLE, "server busy: connection limit reached")
-        .encode_last(&mut out);
+    encode_busy(&mut out);
     let _ = socket.send_with_flags(&out, libc::MSG_DONTWAIT);
 }
 

@@ -401,6 +401,22 @@ pub fn wait_for_matches(server: &TestServer, n: usize) -> serde_json::Value {
     })
 }
 
+/// The sum over shards of a per-shard series (`name{shard="…"} value`) in `/metrics` text.
+pub fn metric_sum(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+impl TestServer {
+    /// Scrapes `/metrics` and sums the per-shard series `name` (see [`metric_sum`]).
+    pub fn metric(&self, name: &str) -> f64 {
+        metric_sum(&self.get("/metrics").text(), name)
+    }
+}
+
 /// A port nothing listens on right now (for throwaway services).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

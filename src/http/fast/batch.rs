@@ -137,7 +137,7 @@ impl<S: Service + 'static> FastPath<S> {
     fn release(&mut self, slot: usize) -> Option<PlainConn> {
         let conn = self.conns.get_mut(slot)?.take()?;
         self.free.push(slot);
-        self.tracker.set_in_loop(self.conns.len() - self.free.len());
+        self.tracker.set_in_loop(self.held());
         Some(conn)
     }
 

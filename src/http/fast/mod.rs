@@ -180,7 +180,7 @@ impl<S: Service + 'static> FastPath<S> {
                 }
                 last_turn = Instant::now();
             }
-            if self.listener.is_none() && self.conns.len() == self.free.len() {
+            if self.listener.is_none() && self.held() == 0 {
                 self.returns.close();
                 return; // drained
             }
@@ -273,6 +273,11 @@ impl<S: Service + 'static> FastPath<S> {
         });
     }
 
+    /// Connections the loop holds.
+    fn held(&self) -> usize {
+        self.conns.len() - self.free.len()
+    }
+
     /// Holds a connection with nothing buffered: a new one, or one back from its task.
     fn watch(&mut self, conn: PlainConn) {
         if self.tracker.draining() {
@@ -289,7 +294,7 @@ impl<S: Service + 'static> FastPath<S> {
             return;
         }
         self.conns[slot] = Some(conn);
-        self.tracker.set_in_loop(self.conns.len() - self.free.len());
+        self.tracker.set_in_loop(self.held());
     }
 }
 
