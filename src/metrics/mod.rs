@@ -37,6 +37,7 @@ pub(crate) struct MetricsSnapshot {
     pub ws_sessions: usize,
     pub ws_slow_dropped: u64,
     pub ws_slow_coalesced: u64,
+    pub ws_lagged: u64,
     /// Frames waiting in sessions' queues (slow or TLS clients).
     pub ws_queued_frames: usize,
     /// Frames offered to sessions, events fanned out, and their publish-to-send lag.
@@ -114,7 +115,7 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
         );
     }
     latency.write_prometheus(&mut out);
-    let gauges: [PerShard; 14] = [
+    let gauges: [PerShard; 15] = [
         (
             "inplay_http_connections_open",
             "gauge",
@@ -138,6 +139,12 @@ pub(crate) fn render(shards: &[MetricsSnapshot]) -> String {
             "counter",
             "WebSocket send-queue overflows answered with a resync (slow_consumer = coalesce).",
             |s| s.ws_slow_coalesced as f64,
+        ),
+        (
+            "inplay_ws_lagged_sessions_total",
+            "counter",
+            "WebSocket sessions that missed changes dropped before reaching their shard, resynced or closed with 1013.",
+            |s| s.ws_lagged as f64,
         ),
         (
             "inplay_ws_queued_frames",

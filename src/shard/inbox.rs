@@ -52,6 +52,7 @@ impl Shard {
                 }
             }
             ShardMsg::Events(events) => self.hub.publish(&events),
+            ShardMsg::Missed(missed) => self.hub.missed(&missed),
             ShardMsg::Query(q, reply) => {
                 let _ = reply.send(self.answer(q));
             }

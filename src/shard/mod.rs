@@ -248,6 +248,7 @@ impl Shard {
                     ws_sessions: self.hub.open_count(),
                     ws_slow_dropped: self.hub.slow_dropped.get(),
                     ws_slow_coalesced: self.hub.slow_coalesced.get(),
+                    ws_lagged: self.hub.lagged.get(),
                     ws_queued_frames: self.hub.queued_frames(),
                     ws_offered: self.hub.stats.offered.get(),
                     ws_events: self.hub.stats.events.get(),

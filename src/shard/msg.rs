@@ -20,6 +20,9 @@ pub(crate) enum ShardMsg {
     Replicate(Vec<Replica>),
     /// Change events for this shard's WebSocket sessions, in order.
     Events(Vec<crate::ws::Event>),
+    /// Changes dropped before they reached this shard (it fell behind): its sessions of these
+    /// matches resync or close, by `websocket.slow_consumer`. Sent before the events after them.
+    Missed(Vec<crate::ws::Missed>),
     /// A question only this shard can answer.
     Query(Query, oneshot::Sender<Answer>),
     /// Record a bet on a market of a match this shard owns; answered (HTTP status, body) once

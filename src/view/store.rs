@@ -43,7 +43,7 @@ impl MatchView {
     }
 
     /// The stream its seq counts in.
-    pub fn epoch(&self) -> &str {
+    pub fn epoch(&self) -> &Arc<str> {
         &self.render.epoch
     }
 

@@ -17,6 +17,8 @@ pub(crate) struct Event {
     pub match_id: MatchId,
     /// The change's sequence number in its match (0: unknown, e.g. an external publish).
     pub seq: u64,
+    /// The stream `seq` counts in (empty for an external publish).
+    pub epoch: std::sync::Arc<str>,
     pub sport: Box<str>,
     pub league: Box<str>,
     /// Whether this is a market event (for `/markets/:sport` subscribers).
@@ -25,6 +27,30 @@ pub(crate) struct Event {
     pub frame: Utf8Bytes,
     /// When the change was serialised (for the publish-to-send lag metric).
     pub born: std::time::Instant,
+}
+
+/// Changes of one match that a shard's sessions will never get: the owner dropped them because
+/// that shard fell too far behind. Its sessions are told ([`super::Hub::missed`]), never left
+/// with a silent gap.
+#[derive(Debug, Clone)]
+pub(crate) struct Missed {
+    pub match_id: MatchId,
+    pub sport: Box<str>,
+    pub league: Box<str>,
+    /// Whether a market change was among them (`/markets/:sport` sessions missed it too).
+    pub market: bool,
+}
+
+impl Missed {
+    /// What dropping `event` costs its match's sessions.
+    pub fn of(event: &Event) -> Self {
+        Self {
+            match_id: event.match_id.clone(),
+            sport: event.sport.clone(),
+            league: event.league.clone(),
+            market: event.market,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -98,6 +124,7 @@ pub(crate) fn events(
         out.push(Event {
             match_id: state.info().id.clone(),
             seq: *seq,
+            epoch: render.epoch.clone(),
             sport: render.sport.as_str().into(),
             league: render.league.as_str().into(),
             market,

@@ -27,7 +27,7 @@ use bytes::Bytes;
 use inplay_core::MatchId;
 
 use super::{
-    event::Event,
+    event::{Event, Missed},
     outbox::{text_frame, Offer, Outbox},
     queue::SlowConsumer,
     send_ring::SendRing,
@@ -87,6 +87,8 @@ pub(crate) struct Hub {
     pub slow_dropped: Cell<u64>,
     /// Overflows coalesced into a resync since start.
     pub slow_coalesced: Cell<u64>,
+    /// Sessions told they missed changes that never reached this shard (it fell behind).
+    pub lagged: Cell<u64>,
     /// Fan-out counters, read at scrape.
     pub stats: FanoutStats,
     policy: SlowConsumer,
@@ -129,6 +131,7 @@ impl Hub {
             open: RefCell::default(),
             slow_dropped: Cell::new(0),
             slow_coalesced: Cell::new(0),
+            lagged: Cell::new(0),
             stats: FanoutStats::default(),
             policy,
             ring: SendRing::new(),
@@ -218,6 +221,29 @@ impl Hub {
         }
     }
 
+    /// Changes of these matches were dropped before they reached this shard: every session that
+    /// would have got one resyncs (`"coalesce"`) or is closed with 1013, to reconnect and
+    /// recover (`"disconnect"`). None is left with a gap it cannot see.
+    pub fn missed(&self, missed: &[Missed]) {
+        let by_match = self.by_match.borrow();
+        let by_sport = self.by_sport.borrow();
+        for gap in missed {
+            let of_match = by_match.get(&gap.match_id).into_iter().flatten();
+            let of_sport = by_sport
+                .get(&gap.sport)
+                .filter(|_| gap.market)
+                .into_iter()
+                .flatten()
+                .filter(|(league, _)| league.as_ref().is_none_or(|l| *l == gap.league))
+                .map(|(_, m)| m);
+            for m in of_match.chain(of_sport) {
+                if m.out.missed(self.policy == SlowConsumer::Coalesce) {
+                    self.lagged.set(self.lagged.get() + 1);
+                }
+            }
+        }
+    }
+
     /// Closes every session's outbox: sessions see it and close with "going away".
     pub fn close_all(&self) {
         for out in self.open.borrow().values().filter_map(Weak::upgrade) {
@@ -266,7 +292,7 @@ impl Hub {
     }
 
     fn offer(&self, out: &Rc<Outbox>, frame: &Bytes, event: &Event, writes: &mut Writes) {
-        match out.claim(frame, &event.match_id, event.seq) {
+        match out.claim(frame, &event.match_id, &event.epoch, event.seq) {
             Offer::Taken => return,
             Offer::Write(fd) => {
                 writes.outs.push(out.clone());
@@ -314,3 +340,7 @@ where
     }
     removed
 }
+
+#[cfg(test)]
+#[path = "hub_tests.rs"]
+mod tests;

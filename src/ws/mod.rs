@@ -15,6 +15,6 @@ pub(crate) mod send_ring;
 pub(crate) mod session;
 pub(crate) mod snapshot;
 
-pub(crate) use event::Event;
+pub(crate) use event::{Event, Missed};
 pub(crate) use hub::{Hub, Topic};
 pub(crate) use session::WsConfig;

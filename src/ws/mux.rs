@@ -19,7 +19,11 @@
 //! session remembers the last seq it sent, so a change that its snapshot or recovery already
 //! covered is never sent twice, and none after it is skipped.
 
-use std::{collections::HashMap, rc::Rc};
+use std::{
+    collections::{HashMap, HashSet},
+    rc::Rc,
+    sync::Arc,
+};
 
 use async_tungstenite::tungstenite::Utf8Bytes;
 use inplay_core::{identity::owner_of_match_id, MatchId};
@@ -163,16 +167,20 @@ impl Mux {
             .to_string(),
         ));
         replies.extend(frames);
-        self.out.filter.borrow_mut().advance(id, last);
+        self.out
+            .filter
+            .borrow_mut()
+            .advance(id, &Arc::from(epoch), last);
     }
 
     /// Sends the match's current state from this shard's view.
     fn snapshot(&mut self, id: &MatchId, recovered: Option<bool>, replies: &mut Vec<Utf8Bytes>) {
-        let (frame, seq) = snapshot(&self.shard.view.borrow(), id, recovered);
+        let (frame, at) = snapshot(&self.shard.view.borrow(), id, recovered);
         replies.push(frame);
         // Tracked even when unknown yet (seq 0): a change reaching this session by two
         // subscriptions (the match and its sport) then goes out once.
-        self.out.filter.borrow_mut().advance(id, seq.unwrap_or(0));
+        let (epoch, seq) = at.unwrap_or_else(|| (Arc::from(""), 0));
+        self.out.filter.borrow_mut().advance(id, &epoch, seq);
     }
 
     fn unsubscribe_sport(&mut self, topic: SportTopic, replies: &mut Vec<Utf8Bytes>) {
@@ -180,7 +188,32 @@ impl Mux {
             sport: topic.sport.into(),
             league: topic.league.map(Into::into),
         });
+        // The sport's snapshots were tracked; a match no other subscription covers is not
+        // followed any more (a long session would otherwise keep every match it ever saw).
+        let followed: HashSet<MatchId> = self.followed().into_iter().collect();
+        self.out
+            .filter
+            .borrow_mut()
+            .retain(|id| followed.contains(id));
         replies.push(Utf8Bytes::from_static(r#"{"type":"unsubscribed"}"#));
+    }
+
+    /// Every match a subscription covers now, once each (a match that several subscriptions
+    /// cover, by id and through its sport, or a sport and one of its leagues, is listed once).
+    fn followed(&self) -> Vec<MatchId> {
+        let view = self.shard.view.borrow();
+        let limit = self.shard.config.markets_max_limit;
+        let mut seen = HashSet::new();
+        self.subs
+            .keys()
+            .flat_map(|t| match t {
+                Topic::Match(id) => vec![id.clone()],
+                Topic::Sport { sport, league } => {
+                    view.open_matches(sport, league.as_deref(), limit)
+                }
+            })
+            .filter(|id| seen.insert(id.clone()))
+            .collect()
     }
 
     fn unsubscribe_matches(&mut self, ids: Vec<String>, replies: &mut Vec<Utf8Bytes>) {
@@ -206,24 +239,7 @@ impl Handler for Mux {
     }
 
     fn resync(&mut self, replies: &mut Vec<Utf8Bytes>) {
-        let ids: Vec<MatchId> = {
-            let view = self.shard.view.borrow();
-            let limit = self.shard.config.markets_max_limit;
-            // A match that several subscriptions cover (by id and through its sport, or a
-            // sport and one of its leagues) gets one snapshot.
-            let mut seen = std::collections::HashSet::new();
-            self.subs
-                .keys()
-                .flat_map(|t| match t {
-                    Topic::Match(id) => vec![id.clone()],
-                    Topic::Sport { sport, league } => {
-                        view.open_matches(sport, league.as_deref(), limit)
-                    }
-                })
-                .filter(|id| seen.insert(id.clone()))
-                .collect()
-        };
-        for id in ids {
+        for id in self.followed() {
             self.snapshot(&id, None, replies);
         }
     }

@@ -58,10 +58,10 @@ impl Handler for OneTopic {
             }
         };
         for id in ids {
-            let (frame, seq) = snapshot(&view, &id, None);
+            let (frame, at) = snapshot(&view, &id, None);
             replies.push(frame);
-            if let Some(seq) = seq {
-                self.out.filter.borrow_mut().advance(&id, seq);
+            if let Some((epoch, seq)) = at {
+                self.out.filter.borrow_mut().advance(&id, &epoch, seq);
             }
         }
     }

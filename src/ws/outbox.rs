@@ -27,6 +27,7 @@ use std::{
     io,
     os::fd::RawFd,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll, Waker},
 };
 
@@ -43,7 +44,7 @@ use crate::http::Stream;
 #[derive(Debug)]
 struct Item {
     frame: Bytes,
-    change: Option<(MatchId, u64)>,
+    change: Option<(MatchId, Arc<str>, u64)>,
     /// A change the hub offered: counts against the bounds. The session's own frames (replies,
     /// snapshots after a resync, pings) do not, or a resync bigger than the queue would
     /// overflow it again at once.
@@ -85,6 +86,8 @@ pub(crate) struct Outbox {
     /// Between [`Offer::Write`] and [`Outbox::sent`]: the frame is on its way to the socket.
     claimed: Cell<bool>,
     closed: Cell<bool>,
+    /// Closed because changes never reached this shard, not because the client is slow.
+    lagged: Cell<bool>,
     failed: Cell<bool>,
     waker: RefCell<Option<Waker>>,
     /// Per match, the last change sent.
@@ -112,6 +115,7 @@ impl Outbox {
             overflowed: Cell::new(false),
             claimed: Cell::new(false),
             closed: Cell::new(false),
+            lagged: Cell::new(false),
             failed: Cell::new(false),
             waker: RefCell::default(),
             filter: RefCell::default(),
@@ -121,8 +125,8 @@ impl Outbox {
     /// Offers change `seq` of `id` as the pre-framed `frame`, writing it at once if the
     /// session is idle. (The hub batches writes with [`Outbox::claim`]; the tests offer.)
     #[cfg(test)]
-    pub fn offer(&self, frame: &Bytes, id: &MatchId, seq: u64) -> Offer {
-        match self.claim(frame, id, seq) {
+    pub fn offer(&self, frame: &Bytes, id: &MatchId, epoch: &Arc<str>, seq: u64) -> Offer {
+        match self.claim(frame, id, epoch, seq) {
             Offer::Write(fd) => {
                 self.sent(frame, super::send_ring::send(fd, frame));
                 Offer::Taken
@@ -137,7 +141,7 @@ impl Outbox {
     /// frame. Until then the same frame offered again (a `/ws` session subscribed to a match
     /// and to its sport, or an external publish, which carries no seq to filter on) is taken as
     /// already on its way: one socket is never written twice in one batch.
-    pub fn claim(&self, frame: &Bytes, id: &MatchId, seq: u64) -> Offer {
+    pub fn claim(&self, frame: &Bytes, id: &MatchId, epoch: &Arc<str>, seq: u64) -> Offer {
         if self.closed.get() || self.failed.get() || self.overflowed.get() || self.claimed.get() {
             // Ending; coalescing (the session resyncs to the latest state); or this very frame
             // is being written already.
@@ -145,7 +149,7 @@ impl Outbox {
         }
         let idle = self.items.borrow().is_empty() && self.hold.get().is_none();
         if let (true, Some(fd)) = (idle, self.fd.get()) {
-            if !self.filter.borrow_mut().admit(id, seq) {
+            if !self.filter.borrow_mut().admit(id, epoch, seq) {
                 return Offer::Taken;
             }
             self.claimed.set(true);
@@ -157,7 +161,12 @@ impl Outbox {
         if full {
             return Offer::Overflow;
         }
-        self.enqueue(frame.clone(), Some((id.clone(), seq)), true, 0);
+        self.enqueue(
+            frame.clone(),
+            Some((id.clone(), epoch.clone(), seq)),
+            true,
+            0,
+        );
         Offer::Taken
     }
 
@@ -178,7 +187,13 @@ impl Outbox {
         }
     }
 
-    fn enqueue(&self, frame: Bytes, change: Option<(MatchId, u64)>, counted: bool, written: usize) {
+    fn enqueue(
+        &self,
+        frame: Bytes,
+        change: Option<(MatchId, Arc<str>, u64)>,
+        counted: bool,
+        written: usize,
+    ) {
         let mut items = self.items.borrow_mut();
         if items.is_empty() {
             self.offset.set(written);
@@ -273,6 +288,28 @@ impl Outbox {
         was_open
     }
 
+    /// Changes this session should have had were dropped before they reached its shard
+    /// ([`super::Hub::missed`]): it resyncs (`coalesce`) or closes. Returns whether this told
+    /// it anything (not when it was closing or about to resync already).
+    pub fn missed(&self, coalesce: bool) -> bool {
+        if self.closed.get() || self.overflowed.get() {
+            return false;
+        }
+        self.lagged.set(true);
+        if coalesce {
+            self.set_overflowed();
+        } else {
+            self.close();
+        }
+        true
+    }
+
+    /// Whether the pending resync or close is for changes that never reached this shard
+    /// ([`Outbox::missed`]) rather than a slow client.
+    pub fn lagged(&self) -> bool {
+        self.lagged.get()
+    }
+
     /// Whether [`Outbox::close`] was called.
     pub fn closed(&self) -> bool {
         self.closed.get()
@@ -307,6 +344,7 @@ impl Outbox {
         self.frames.set(kept.clone().count());
         self.bytes.set(kept.map(|i| i.frame.len()).sum());
         self.overflowed.set(false);
+        self.lagged.set(false);
     }
 
     /// The session ended: no more writes to its descriptor, nothing kept.
@@ -345,8 +383,8 @@ impl Outbox {
                 };
                 let offset = self.offset.get();
                 if offset == 0 {
-                    if let Some((id, seq)) = front.change.take() {
-                        if !self.filter.borrow_mut().admit(&id, seq) {
+                    if let Some((id, epoch, seq)) = front.change.take() {
+                        if !self.filter.borrow_mut().admit(&id, &epoch, seq) {
                             if let Some(skipped) = items.pop_front() {
                                 self.count(&skipped, false);
                             }

@@ -33,6 +33,11 @@ fn with_outbox(
         .unwrap();
 }
 
+/// The epoch every change in these tests counts in.
+fn epoch() -> std::sync::Arc<str> {
+    "e".into()
+}
+
 fn read_exactly(client: &mut std::net::TcpStream, n: usize) -> Vec<u8> {
     client
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -46,7 +51,10 @@ fn read_exactly(client: &mut std::net::TcpStream, n: usize) -> Vec<u8> {
 fn an_idle_outbox_writes_straight_to_the_socket() {
     with_outbox(4, |out, _stream, mut client| {
         let m = MatchId::new("m");
-        assert_eq!(out.offer(&Bytes::from_static(b"one"), &m, 1), Offer::Taken);
+        assert_eq!(
+            out.offer(&Bytes::from_static(b"one"), &m, &epoch(), 1),
+            Offer::Taken
+        );
         assert_eq!(out.queued(), 0, "nothing queued: written at once");
         assert_eq!(read_exactly(&mut client, 3), b"one");
     });
@@ -58,15 +66,21 @@ fn while_held_changes_queue_behind_the_replies_and_count_against_the_bound() {
         let m = MatchId::new("m");
         out.push(Bytes::from_static(b"[pong]"));
         out.hold();
-        assert_eq!(out.offer(&Bytes::from_static(b"<c1>"), &m, 1), Offer::Taken);
-        assert_eq!(out.offer(&Bytes::from_static(b"<c2>"), &m, 2), Offer::Taken);
         assert_eq!(
-            out.offer(&Bytes::from_static(b"<c3>"), &m, 3),
+            out.offer(&Bytes::from_static(b"<c1>"), &m, &epoch(), 1),
+            Offer::Taken
+        );
+        assert_eq!(
+            out.offer(&Bytes::from_static(b"<c2>"), &m, &epoch(), 2),
+            Offer::Taken
+        );
+        assert_eq!(
+            out.offer(&Bytes::from_static(b"<c3>"), &m, &epoch(), 3),
             Offer::Overflow,
             "two changes is the bound; the session's own frames do not count"
         );
         // The snapshot covered change 1: it is skipped when written.
-        out.filter.borrow_mut().advance(&m, 1);
+        out.filter.borrow_mut().advance(&m, &epoch(), 1);
         out.release([Bytes::from_static(b"[snap]"), Bytes::from_static(b"[ok]")].into_iter());
         let flushed = futures_lite::future::block_on(poll_fn(|cx| out.poll_write(cx, &mut stream)));
         assert!(flushed.is_ok());
@@ -81,12 +95,15 @@ fn discard_drops_the_backlog_and_end_stops_writes() {
         let m = MatchId::new("m");
         out.hold();
         for seq in 1..=3 {
-            assert_eq!(out.offer(&Bytes::from_static(b"x"), &m, seq), Offer::Taken);
+            assert_eq!(
+                out.offer(&Bytes::from_static(b"x"), &m, &epoch(), seq),
+                Offer::Taken
+            );
         }
         out.set_overflowed();
         assert!(out.overflowed());
         assert_eq!(
-            out.offer(&Bytes::from_static(b"y"), &m, 4),
+            out.offer(&Bytes::from_static(b"y"), &m, &epoch(), 4),
             Offer::Taken,
             "coalescing: dropped"
         );
@@ -94,7 +111,10 @@ fn discard_drops_the_backlog_and_end_stops_writes() {
         assert_eq!((out.queued(), out.overflowed()), (0, false));
         out.end();
         assert!(out.closed());
-        assert_eq!(out.offer(&Bytes::from_static(b"z"), &m, 5), Offer::Taken);
+        assert_eq!(
+            out.offer(&Bytes::from_static(b"z"), &m, &epoch(), 5),
+            Offer::Taken
+        );
         assert_eq!(out.queued(), 0, "an ended outbox takes nothing");
     });
 }
@@ -106,18 +126,18 @@ fn a_claimed_frame_is_not_claimed_again_until_sent() {
         let (ext, two) = (Bytes::from_static(b"ext"), Bytes::from_static(b"two"));
         // An external publish (seq 0, nothing to filter on) reaching one session through two
         // subscriptions in one batch.
-        let Offer::Write(fd) = out.claim(&ext, &m, 0) else {
+        let Offer::Write(fd) = out.claim(&ext, &m, &epoch(), 0) else {
             panic!("an idle outbox hands the write to the caller");
         };
         assert_eq!(
-            out.claim(&ext, &m, 0),
+            out.claim(&ext, &m, &epoch(), 0),
             Offer::Taken,
             "already on its way: the socket is written once"
         );
         out.sent(&ext, super::super::send_ring::send(fd, &ext));
         assert_eq!(out.queued(), 0);
         // Reported: the next frame on the idle outbox is the caller's to write again.
-        let Offer::Write(fd) = out.claim(&two, &m, 0) else {
+        let Offer::Write(fd) = out.claim(&two, &m, &epoch(), 0) else {
             panic!("idle again after sent");
         };
         out.sent(&two, super::super::send_ring::send(fd, &two));
@@ -130,11 +150,11 @@ fn a_refused_direct_write_is_queued_and_later_frames_go_behind_it() {
     with_outbox(4, |out, _stream, _client| {
         let m = MatchId::new("m");
         let (one, two) = (Bytes::from_static(b"one"), Bytes::from_static(b"two"));
-        assert!(matches!(out.claim(&one, &m, 0), Offer::Write(_)));
+        assert!(matches!(out.claim(&one, &m, &epoch(), 0), Offer::Write(_)));
         out.sent(&one, Ok(1)); // a short write: the rest waits for the session
         assert_eq!(out.queued(), 1);
         assert_eq!(
-            out.claim(&two, &m, 0),
+            out.claim(&two, &m, &epoch(), 0),
             Offer::Taken,
             "queued, not written ahead"
         );

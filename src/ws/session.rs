@@ -12,7 +12,8 @@
 //! Messages over the size limit close the connection with 1009; messages nested deeper than
 //! `max_json_depth` get an error message before any parser sees them. The server pings an idle client
 //! every `ping_interval` and closes a client that has sent nothing (not even a pong) for
-//! `idle_timeout`. When the outbox is closed the session ends with 1008 (slow consumer) or,
+//! `idle_timeout`. When the outbox is closed the session ends with 1008 (slow consumer),
+//! 1013 (changes were dropped before they reached this shard: reconnect and recover) or,
 //! while the shard drains, 1001 (going away). Protocol errors close with 1002, text that is
 //! not UTF-8 with 1007.
 //! A session opened with a token (`websocket.require_auth`) ends with 4001 "token expired"
@@ -189,12 +190,23 @@ async fn converse(
             Step::Gone => return None,
             Step::Resync => {
                 // Fell behind: drop the backlog, send the latest state instead.
+                let reason = if out.lagged() {
+                    "server fell behind: changes were dropped before they reached this session"
+                } else {
+                    "slow consumer: send queue overflowed"
+                };
                 out.discard();
-                replies.push(resync_frame());
+                replies.push(resync_frame(reason));
                 handler.resync(&mut replies);
                 out.push_front(replies.drain(..).map(|r| text(&r)));
             }
             Step::Closed if draining() => return Some((close_code::AWAY, "server shutting down")),
+            Step::Closed if out.lagged() => {
+                return Some((
+                    close_code::TRY_AGAIN,
+                    "server fell behind: reconnect to recover",
+                ))
+            }
             Step::Closed => {
                 return Some((close_code::POLICY, "slow consumer: send queue overflowed"))
             }
@@ -316,10 +328,10 @@ async fn decode_all(
     result
 }
 
-/// `{"type":"resync",…}`: what precedes the latest state after an overflow.
-fn resync_frame() -> Utf8Bytes {
+/// `{"type":"resync",…}`: what precedes the latest state after changes were missed.
+fn resync_frame(reason: &str) -> Utf8Bytes {
     Utf8Bytes::from(format!(
-        r#"{{"type":"resync","reason":"slow consumer: send queue overflowed; latest state follows","timestamp":"{}"}}"#,
+        r#"{{"type":"resync","reason":"{reason}; latest state follows","timestamp":"{}"}}"#,
         clock::now().to_iso()
     ))
 }

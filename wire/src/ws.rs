@@ -40,6 +40,9 @@ pub mod close_code {
     pub const POLICY: u16 = 1008;
     /// Message too big.
     pub const TOO_BIG: u16 = 1009;
+    /// Try again later: the server fell behind and the session missed changes (reconnect, and
+    /// `/ws` clients recover with `since`).
+    pub const TRY_AGAIN: u16 = 1013;
 }
 
 /// Longest header a server frame needs: 2 bytes, then up to 8 of length (servers never mask).

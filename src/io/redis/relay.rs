@@ -153,6 +153,7 @@ fn to_event(channel: &str, payload: &[u8], node_id: &str) -> Option<Event> {
         return Some(Event {
             match_id: MatchId::new(id),
             seq: 0,
+            epoch: std::sync::Arc::from(""),
             sport: "".into(),
             league: "".into(),
             market: false,
@@ -186,6 +187,7 @@ fn to_event(channel: &str, payload: &[u8], node_id: &str) -> Option<Event> {
     Some(Event {
         match_id,
         seq: 0,
+        epoch: std::sync::Arc::from(""),
         sport: sport.into(),
         league: league.into(),
         market: true,
