@@ -4,6 +4,7 @@
 //! A change is serialised once by its match's owner ([`event`]), shipped once to each shard that
 //! has sessions, and written there to every subscribed session ([`hub`], [`session`]).
 
+pub(crate) mod backlog;
 pub(crate) mod caps;
 pub(crate) mod event;
 pub(crate) mod hub;

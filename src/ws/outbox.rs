@@ -18,12 +18,13 @@
 //!
 //! The queue is bounded in frames and bytes of changes; a change that does not fit is refused
 //! ([`Offer::Overflow`]) and the hub applies `websocket.slow_consumer`. The session's own frames
-//! (replies, the snapshots after a resync) are bounded by what it subscribed to, not counted. The queue allocates only
-//! while frames wait, so an idle session costs a few words here.
+//! are not counted: its answers are bounded by its not reading a client whose backlog is full,
+//! a resync by what it subscribed to. A resync ([`Outbox::discard`]) drops the changes queued
+//! and an earlier resync, never an answer owed to the client. The queue allocates only while
+//! frames wait, so an idle session costs a few words here.
 
 use std::{
     cell::{Cell, RefCell},
-    collections::VecDeque,
     io,
     os::fd::RawFd,
     pin::Pin,
@@ -36,20 +37,11 @@ use futures_lite::AsyncWrite;
 use inplay_core::MatchId;
 use inplay_wire::ws;
 
-use super::queue::SeqFilter;
+use super::{
+    backlog::{Backlog, ChangeAt, Item, Kind},
+    queue::SeqFilter,
+};
 use crate::http::Stream;
-
-/// A queued frame: the bytes, and for a change, which one (checked against the filter when it
-/// is written; `None` for the session's own replies and for changes already admitted).
-#[derive(Debug)]
-struct Item {
-    frame: Bytes,
-    change: Option<(MatchId, Arc<str>, u64)>,
-    /// A change the hub offered: counts against the bounds. The session's own frames (replies,
-    /// snapshots after a resync, pings) do not, or a resync bigger than the queue would
-    /// overflow it again at once.
-    counted: bool,
-}
 
 /// What became of an offered change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,14 +61,7 @@ pub(crate) struct Outbox {
     /// The socket, for the hub's direct writes: plain TCP only, and `None` once the session ended
     /// (the descriptor may then be reused by another connection).
     fd: Cell<Option<RawFd>>,
-    items: RefCell<VecDeque<Item>>,
-    /// Bytes of the front frame already written.
-    offset: Cell<usize>,
-    /// Changes queued, and their bytes (the session's own frames are not counted).
-    frames: Cell<usize>,
-    bytes: Cell<usize>,
-    /// Bytes of everything queued, the session's own frames too.
-    all_bytes: Cell<usize>,
+    backlog: RefCell<Backlog>,
     max_frames: usize,
     max_bytes: usize,
     /// While held ([`Outbox::hold`]): how many frames were queued when the hold began (the
@@ -104,11 +89,7 @@ impl Outbox {
         };
         Self {
             fd: Cell::new(fd),
-            items: RefCell::default(),
-            offset: Cell::new(0),
-            frames: Cell::new(0),
-            bytes: Cell::new(0),
-            all_bytes: Cell::new(0),
+            backlog: RefCell::default(),
             max_frames: max_frames.max(1),
             max_bytes,
             hold: Cell::new(None),
@@ -147,7 +128,7 @@ impl Outbox {
             // is being written already.
             return Offer::Taken;
         }
-        let idle = self.items.borrow().is_empty() && self.hold.get().is_none();
+        let idle = self.backlog.borrow().is_empty() && self.hold.get().is_none();
         if let (true, Some(fd)) = (idle, self.fd.get()) {
             if !self.filter.borrow_mut().admit(id, epoch, seq) {
                 return Offer::Taken;
@@ -155,16 +136,16 @@ impl Outbox {
             self.claimed.set(true);
             return Offer::Write(fd);
         }
-        let queued = self.bytes.get();
-        let full = self.frames.get() >= self.max_frames
-            || (queued > 0 && queued + frame.len() > self.max_bytes);
+        let (frames, queued) = self.backlog.borrow().changes();
+        let full =
+            frames >= self.max_frames || (queued > 0 && queued + frame.len() > self.max_bytes);
         if full {
             return Offer::Overflow;
         }
         self.enqueue(
             frame.clone(),
             Some((id.clone(), epoch.clone(), seq)),
-            true,
+            Kind::Change,
             0,
         );
         Offer::Taken
@@ -176,9 +157,9 @@ impl Outbox {
         self.claimed.set(false);
         match result {
             Ok(n) if n == frame.len() => {}
-            Ok(n) => self.enqueue(frame.clone(), None, true, n),
+            Ok(n) => self.enqueue(frame.clone(), None, Kind::Change, n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.enqueue(frame.clone(), None, true, 0)
+                self.enqueue(frame.clone(), None, Kind::Change, 0)
             }
             Err(_) => {
                 self.failed.set(true);
@@ -187,86 +168,40 @@ impl Outbox {
         }
     }
 
-    fn enqueue(
-        &self,
-        frame: Bytes,
-        change: Option<(MatchId, Arc<str>, u64)>,
-        counted: bool,
-        written: usize,
-    ) {
-        let mut items = self.items.borrow_mut();
-        if items.is_empty() {
-            self.offset.set(written);
-        }
+    fn enqueue(&self, frame: Bytes, change: Option<ChangeAt>, kind: Kind, written: usize) {
         let item = Item {
             frame,
             change,
-            counted,
+            kind,
         };
-        self.count(&item, true);
-        items.push_back(item);
-        drop(items);
+        self.backlog.borrow_mut().push(item, written);
         self.wake();
-    }
-
-    /// Counts an item in (or out of) the backlog and, for a change, the bounds.
-    fn count(&self, item: &Item, added: bool) {
-        let all = self.all_bytes.get();
-        self.all_bytes.set(if added {
-            all + item.frame.len()
-        } else {
-            all.saturating_sub(item.frame.len())
-        });
-        if !item.counted {
-            return;
-        }
-        let (frames, bytes) = (self.frames.get(), self.bytes.get());
-        if added {
-            self.frames.set(frames + 1);
-            self.bytes.set(bytes + item.frame.len());
-        } else {
-            self.frames.set(frames.saturating_sub(1));
-            self.bytes.set(bytes.saturating_sub(item.frame.len()));
-        }
     }
 
     /// Queues one of the session's own frames (a reply, a ping) after everything queued.
     pub fn push(&self, frame: Bytes) {
-        self.enqueue(frame, None, false, 0);
+        self.enqueue(frame, None, Kind::Reply, 0);
     }
 
-    /// Queues the session's replies ahead of every change queued (but after a frame half
-    /// written): after a resync, the latest state goes first.
-    pub fn push_front(&self, frames: impl DoubleEndedIterator<Item = Bytes>) {
-        let at = usize::from(!self.items.borrow().is_empty() && self.offset.get() > 0);
-        self.insert(at, frames);
+    /// Queues a resync (its message, then the latest state) after what [`Outbox::discard`]
+    /// kept: the session's answers still owed, which are older than this state.
+    pub fn push_resync(&self, frames: impl Iterator<Item = Bytes>) {
+        for frame in frames {
+            self.enqueue(frame, None, Kind::Resync, 0);
+        }
     }
 
     /// Until [`Outbox::release`], every change queues: the session is answering a client
     /// message, and its replies must precede the changes that follow them.
     pub fn hold(&self) {
-        self.hold.set(Some(self.items.borrow().len()));
+        self.hold.set(Some(self.backlog.borrow().len()));
     }
 
     /// Ends a hold: `replies` go after what was queued before it (nothing of that was written
     /// meanwhile) and before the changes queued during it (a snapshot before its changes).
     pub fn release(&self, replies: impl DoubleEndedIterator<Item = Bytes>) {
         let mark = self.hold.take().unwrap_or(0);
-        self.insert(mark, replies);
-    }
-
-    fn insert(&self, at: usize, frames: impl DoubleEndedIterator<Item = Bytes>) {
-        let mut items = self.items.borrow_mut();
-        let at = at.min(items.len());
-        for frame in frames.rev() {
-            let item = Item {
-                frame,
-                change: None,
-                counted: false,
-            };
-            self.count(&item, true);
-            items.insert(at, item);
-        }
+        self.backlog.borrow_mut().insert(mark, replies);
     }
 
     /// Marks a coalescing overflow: nothing more is taken until [`Outbox::discard`].
@@ -324,25 +259,19 @@ impl Outbox {
     /// stops reading its client (a client that sends pings and never reads gets no more
     /// pongs queued than that).
     pub fn backlog_bytes(&self) -> usize {
-        self.all_bytes.get()
+        self.backlog.borrow().all_bytes()
     }
 
     /// Frames queued now (changes and the session's own).
     pub fn queued(&self) -> usize {
-        self.items.borrow().len()
+        self.backlog.borrow().len()
     }
 
-    /// Drops everything queued but a half-written frame (which must finish, or the stream would
-    /// be corrupt) and clears the overflow.
+    /// Drops the queued changes and an earlier resync, keeping the session's answers still owed
+    /// and a half-written frame (which must finish, or the stream would be corrupt), and clears
+    /// the overflow.
     pub fn discard(&self) {
-        let mut items = self.items.borrow_mut();
-        let keep = usize::from(!items.is_empty() && self.offset.get() > 0);
-        items.truncate(keep);
-        self.all_bytes
-            .set(items.iter().map(|i| i.frame.len()).sum());
-        let kept = items.iter().filter(|i| i.counted);
-        self.frames.set(kept.clone().count());
-        self.bytes.set(kept.map(|i| i.frame.len()).sum());
+        self.backlog.borrow_mut().discard();
         self.overflowed.set(false);
         self.lagged.set(false);
     }
@@ -351,10 +280,7 @@ impl Outbox {
     pub fn end(&self) {
         self.fd.set(None);
         self.closed.set(true);
-        self.items.borrow_mut().clear();
-        self.frames.set(0);
-        self.bytes.set(0);
-        self.all_bytes.set(0);
+        self.backlog.borrow_mut().clear();
         self.waker.borrow_mut().take();
     }
 
@@ -377,17 +303,14 @@ impl Outbox {
     pub fn poll_write(&self, cx: &mut Context<'_>, stream: &mut Stream) -> Poll<io::Result<()>> {
         loop {
             let (frame, offset) = {
-                let mut items = self.items.borrow_mut();
-                let Some(front) = items.front_mut() else {
+                let mut backlog = self.backlog.borrow_mut();
+                let Some((front, offset)) = backlog.front() else {
                     break;
                 };
-                let offset = self.offset.get();
                 if offset == 0 {
                     if let Some((id, epoch, seq)) = front.change.take() {
                         if !self.filter.borrow_mut().admit(&id, &epoch, seq) {
-                            if let Some(skipped) = items.pop_front() {
-                                self.count(&skipped, false);
-                            }
+                            backlog.pop_front();
                             continue;
                         }
                     }
@@ -396,13 +319,10 @@ impl Outbox {
             };
             match Pin::new(&mut *stream).poll_write(cx, &frame[offset..]) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) if offset + n < frame.len() => self.offset.set(offset + n),
-                Poll::Ready(Ok(_)) => {
-                    self.offset.set(0);
-                    if let Some(sent) = self.items.borrow_mut().pop_front() {
-                        self.count(&sent, false);
-                    }
+                Poll::Ready(Ok(n)) if offset + n < frame.len() => {
+                    self.backlog.borrow_mut().advance(n)
                 }
+                Poll::Ready(Ok(_)) => self.backlog.borrow_mut().pop_front(),
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }

@@ -120,6 +120,42 @@ fn discard_drops_the_backlog_and_end_stops_writes() {
 }
 
 #[test]
+fn a_resync_drops_changes_and_an_earlier_resync_but_keeps_what_the_client_is_owed() {
+    with_outbox(8, |out, mut stream, mut client| {
+        let m = MatchId::new("m");
+        out.hold(); // queue everything, as while a subscribe is answered
+        assert_eq!(
+            out.offer(&Bytes::from_static(b"<c1>"), &m, &epoch(), 1),
+            Offer::Taken
+        );
+        out.release([Bytes::from_static(b"[ack]")].into_iter());
+        out.push_resync([Bytes::from_static(b"[old-resync]")].into_iter());
+        out.push(Bytes::from_static(b"[pong]"));
+        assert_eq!(
+            out.offer(&Bytes::from_static(b"<c2>"), &m, &epoch(), 2),
+            Offer::Taken
+        );
+        out.set_overflowed();
+        out.discard();
+        out.push_resync(
+            [
+                Bytes::from_static(b"[resync]"),
+                Bytes::from_static(b"[snap]"),
+            ]
+            .into_iter(),
+        );
+        let flushed = futures_lite::future::block_on(poll_fn(|cx| out.poll_write(cx, &mut stream)));
+        assert!(flushed.is_ok());
+        let want = b"[ack][pong][resync][snap]";
+        assert_eq!(
+            read_exactly(&mut client, want.len()),
+            want,
+            "the answers owed, then the latest state; no change, no stale resync"
+        );
+    });
+}
+
+#[test]
 fn a_claimed_frame_is_not_claimed_again_until_sent() {
     with_outbox(4, |out, _stream, mut client| {
         let m = MatchId::new("m");

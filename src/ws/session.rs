@@ -189,7 +189,8 @@ async fn converse(
             }
             Step::Gone => return None,
             Step::Resync => {
-                // Fell behind: drop the backlog, send the latest state instead.
+                // Fell behind: drop the changes queued, send the latest state instead (after
+                // any answer still owed to the client).
                 let reason = if out.lagged() {
                     "server fell behind: changes were dropped before they reached this session"
                 } else {
@@ -198,7 +199,7 @@ async fn converse(
                 out.discard();
                 replies.push(resync_frame(reason));
                 handler.resync(&mut replies);
-                out.push_front(replies.drain(..).map(|r| text(&r)));
+                out.push_resync(replies.drain(..).map(|r| text(&r)));
             }
             Step::Closed if draining() => return Some((close_code::AWAY, "server shutting down")),
             Step::Closed if out.lagged() => {
