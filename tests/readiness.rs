@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{request_bytes, Client, TestServer};
+use common::{request_bytes, request_bytes_with, Client, TestServer};
 
 const MODES: [&str; 2] = ["true", "false"];
 
@@ -157,6 +157,46 @@ fn an_upgrade_after_plain_requests_starts_a_session() {
     }
 }
 
+/// A client may send nothing after an upgrade request until it has the 101 (RFC 6455 §4.1):
+/// bytes after it close the connection after the 101, whether the upgrade came first on its
+/// connection or after an answer from another shard (which hands the connection over).
+#[test]
+fn bytes_after_an_upgrade_request_close_the_connection() {
+    for epoll in MODES {
+        let server = TestServer::start(&[("INPLAY_HTTP_EPOLL", epoll)]);
+        let id = some_match(&server);
+        let upgrade = request_bytes_with(
+            "GET",
+            &format!("/live/{id}"),
+            None,
+            &[
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Sec-WebSocket-Version", "13"),
+            ],
+        );
+        for before in [None, Some("/health")] {
+            let mut c = Client::connect(server.addr);
+            let mut bytes = before
+                .map(|p| request_bytes("GET", p, None))
+                .unwrap_or_default();
+            bytes.extend_from_slice(&upgrade);
+            // Shorter than the upgrade request, which once hid it.
+            bytes.extend(request_bytes("GET", "/x", None));
+            c.send_raw(&bytes);
+            if before.is_some() {
+                assert_eq!(c.read_response().status, 200, "epoll={epoll}");
+            }
+            assert_eq!(c.read_response().status, 101, "epoll={epoll} {before:?}");
+            assert!(
+                c.closed(),
+                "epoll={epoll} {before:?}: no session after bytes that followed the upgrade"
+            );
+        }
+    }
+}
+
 /// Many connections at once, each with a few keep-alive requests: every one is answered (the
 /// loop's shared buffers never mix two connections' bytes).
 #[test]
@@ -206,6 +246,50 @@ fn closing_responses_to_a_slow_reader_arrive_whole_then_close() {
             let started = Instant::now();
             assert!(c.closed(), "epoll={epoll}, {before} before: closed");
             assert!(started.elapsed() < Duration::from_secs(5), "epoll={epoll}");
+        }
+    }
+}
+
+/// A client that sends more after a request the server closes on (here a pipelined `POST`
+/// after `Connection: close`) still gets every byte of every response, then the end of the
+/// stream, never a reset (which would cost it what it had not read yet): the server shuts its
+/// write side and drops what still comes until the client closes. The first response is a
+/// large list to a slow reader (its end still in the server's buffers when the server is done,
+/// written by a task), a small 404 (answered in the readiness loop), or a short list (written
+/// by the loop, not yet all sent when the loop is done); the body after the close is larger
+/// than the loop reads at one look.
+#[test]
+fn a_client_that_sends_more_before_a_close_still_gets_everything() {
+    for epoll in MODES {
+        let server = TestServer::start(&[("INPLAY_HTTP_EPOLL", epoll)]);
+        common::wait_for_matches(&server, 1000);
+        // The slow reader's body fits the socket buffers: the server writes while it waits.
+        for (first, kib) in [
+            ("/api/markets/football", 60),
+            ("/missing", 256),
+            ("/api/markets/football?limit=10", 256),
+        ] {
+            let body = "x".repeat(kib * 1024);
+            let mut ask = request_bytes("GET", first, None);
+            ask.extend(request_bytes_with(
+                "GET",
+                "/missing/close",
+                None,
+                &[("Connection", "close")],
+            ));
+            ask.extend(request_bytes("POST", "/api/unknown", Some(&body)));
+            let mut c = Client::slow_reader(server.addr);
+            c.send_raw(&ask);
+            std::thread::sleep(Duration::from_millis(200)); // the server is done by now
+            let what = format!("epoll={epoll}, {first}");
+            let r = c.read_response();
+            assert_eq!(
+                r.status,
+                if first == "/missing" { 404 } else { 200 },
+                "{what}"
+            );
+            assert_eq!(c.read_response().status, 404, "{what}: the closing request");
+            assert!(c.closed(), "{what}: the end of the stream, not a reset");
         }
     }
 }

@@ -151,7 +151,14 @@ pub(crate) async fn serve_stream<S: Service>(
     // `run` owns the stream, so the socket closes before `guard` unregisters it.
     let back = conn.run(stream, carried).await?;
     if let (Some(Stream::Plain(tcp)), Some(home)) = (back, &shared.home) {
-        home.give(tcp, guard, peer, &shared.tracker);
+        if let Err(refused) = home.give(tcp, guard, peer, &shared.tracker) {
+            let (tcp, guard) = *refused;
+            // The loop has ended (a drain) or no descriptor is left to move it there.
+            let mut stream = Stream::Plain(tcp);
+            stream.finish(shared.config.header_read_timeout).await;
+            drop(stream); // before its guard unregisters it
+            drop(guard);
+        }
     }
     Ok(())
 }
@@ -190,7 +197,7 @@ impl<S: Service> Conn<'_, S> {
                 let _ = stream.set_write_timeout(None);
                 session(stream).await;
             }
-            End::Close => stream.close_tls(self.config.header_read_timeout).await,
+            End::Close => stream.finish(self.config.header_read_timeout).await,
             End::Idle => return Ok(Some(stream)),
         }
         Ok(None)
@@ -315,8 +322,9 @@ impl<S: Service> Conn<'_, S> {
             }
             if let Some(session) = upgrade {
                 // A client may not send frames before it has our 101 (RFC 6455 §4.1), so
-                // nothing after the upgrade request can be in the buffer legitimately.
-                if start < filled {
+                // nothing after the upgrade request can be in the buffer legitimately (what
+                // is left of the buffer was moved to its front above).
+                if filled > 0 {
                     return Ok(End::Close);
                 }
                 return Ok(End::Upgrade(session));

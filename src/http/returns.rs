@@ -29,6 +29,10 @@ pub(crate) struct PlainConn {
     pub guard: ConnGuard,
     pub socket: OwnedFd,
     pub peer: Option<IpAddr>,
+    /// Done with: its write side is shut, and what its client still sends is read and dropped
+    /// until the client closes too (or the idle sweep ends it), so the client never gets a
+    /// reset that would cost it the end of our last response ([`super::sock::shut_write`]).
+    pub closing: bool,
 }
 
 /// The loop's inbox of returning connections.
@@ -66,21 +70,25 @@ impl Returns {
     }
 
     /// Sends `tcp`, idle with nothing buffered, back to the loop; its tracker entry moves to
-    /// the duplicate descriptor. If the loop takes no more (it ended), the connection closes.
+    /// the duplicate descriptor.
+    ///
+    /// # Errors
+    /// The connection and its guard, back, if the loop takes no more (it ended: a drain) or no
+    /// descriptor is left to duplicate: the caller closes it.
     pub fn give(
         &self,
         tcp: TcpStream,
         guard: ConnGuard,
         peer: Option<IpAddr>,
         tracker: &Rc<Tracker>,
-    ) {
+    ) -> Result<(), Box<(TcpStream, ConnGuard)>> {
         if !self.open.get() {
-            return;
+            return Err(Box::new((tcp, guard)));
         }
         // SAFETY: duplicating the stream's open descriptor; the duplicate is owned below.
         let dup = unsafe { libc::fcntl(tcp.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
         if dup < 0 {
-            return; // out of descriptors: the connection closes
+            return Err(Box::new((tcp, guard)));
         }
         // The tracker must never name a closed descriptor: unregister, close, register again,
         // with no await in between.
@@ -93,11 +101,13 @@ impl Returns {
             guard,
             socket,
             peer,
+            closing: false,
         });
         let one = 1u64.to_ne_bytes();
         // SAFETY: writes 8 bytes from a live buffer. A full counter (never, at 2^64 - 1) would
         // only fail to wake: the loop drains the queue at every wake anyway.
         unsafe { libc::write(self.fd(), one.as_ptr().cast(), one.len()) };
+        Ok(())
     }
 
     /// The connections that came back since the last call.

@@ -84,3 +84,14 @@ pub(super) fn is_again(e: &io::Error) -> bool {
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
     )
 }
+
+/// Shuts the write side: the client reads what was written, then the end of the stream.
+pub(super) fn shut_write(socket: &OwnedFd) -> io::Result<()> {
+    SockRef::from(socket).shutdown(std::net::Shutdown::Write)
+}
+
+/// Shuts the read side: what the client sent already can still be read, then the end of the
+/// stream. A failure only means the connection is gone, which the next read tells.
+pub(super) fn shut_read(socket: &OwnedFd) {
+    let _ = SockRef::from(socket).shutdown(std::net::Shutdown::Read);
+}

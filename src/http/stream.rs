@@ -12,7 +12,7 @@ use std::{
     os::fd::{AsRawFd, BorrowedFd, RawFd},
     pin::Pin,
     task::{Context, Poll},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -125,7 +125,45 @@ impl Stream {
             let _ = s.close().await;
         }
     }
+
+    /// Ends a connection the server is done with so that its client gets everything written:
+    /// over TLS a `close_notify` first ([`Stream::close_tls`]); then the write side is shut
+    /// and what the client still sends is read and dropped until it closes too, for at most
+    /// [`LINGER`]. Closing with unread input would make the kernel reset the connection, and a
+    /// reset client loses what it had not read yet: the end of our last response.
+    pub async fn finish(&mut self, wait: Duration) {
+        self.close_tls(wait).await;
+        let tcp = match self {
+            Self::Plain(s) => s,
+            Self::Tls(s) => s.get_mut().0,
+        };
+        // SAFETY: the descriptor is `tcp`'s open socket, borrowed for this call only.
+        let fd = unsafe { BorrowedFd::borrow_raw(tcp.as_raw_fd()) };
+        if SockRef::from(&fd)
+            .shutdown(std::net::Shutdown::Write)
+            .is_err()
+        {
+            return; // not connected any more: nothing to wait for
+        }
+        let until = Instant::now() + LINGER;
+        // On the heap: a buffer in the future would cost every connection's task its size.
+        let mut scrap = vec![0u8; 2048];
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() || tcp.set_read_timeout(Some(left)).is_err() {
+                return;
+            }
+            match tcp.read(&mut scrap).await {
+                Ok(n) if n > 0 => {}
+                _ => return, // the client's end of stream, an error, or the time is up
+            }
+        }
+    }
 }
+
+/// How long a connection the server closes keeps reading what its client still sends
+/// ([`Stream::finish`]).
+pub(crate) const LINGER: Duration = Duration::from_secs(2);
 
 /// One non-blocking `sendmsg` of `head` and `body`: how many bytes the kernel took (0 when the
 /// send buffer is full). glommio's own writes start the same way (`MSG_DONTWAIT`) before they

@@ -18,9 +18,12 @@ use crate::http::{
     answer::{append, switching_protocols, Carried, Pending},
     conn::{serve_stream, Shared},
     returns::PlainConn,
-    sock::{is_again, recv, send_all, send_pair, Sent},
+    sock::{is_again, recv, send_all, send_pair, shut_read, shut_write, Sent},
     Reply, Response, Service, Stream,
 };
+
+/// Reads of a closing connection's input per look at it.
+const DISCARD_READS: usize = 4;
 
 impl<S: Service + 'static> FastPath<S> {
     /// Reads what a connection sent, answers every complete request in it, and writes the
@@ -29,11 +32,15 @@ impl<S: Service + 'static> FastPath<S> {
         let Some(conn) = self.conns.get(slot).and_then(Option::as_ref) else {
             return; // closed or handed over earlier in this batch
         };
+        if conn.closing {
+            self.discard(slot);
+            return;
+        }
         let next = match recv(&conn.socket, &mut self.input) {
-            Ok(0) => Next::Close,
+            Ok(0) => Next::Gone,
             Ok(filled) => self.answer(slot, filled),
             Err(e) if is_again(&e) => Next::Keep,
-            Err(_) => Next::Close,
+            Err(_) => Next::Gone,
         };
         match next {
             Next::Keep => {
@@ -41,7 +48,8 @@ impl<S: Service + 'static> FastPath<S> {
                     conn.guard.set_idle(true); // idle from now, for the sweeper
                 }
             }
-            Next::Close => drop(self.release(slot)),
+            Next::Gone => drop(self.release(slot)),
+            Next::Close => self.close(slot),
             Next::HandOver(carried) => {
                 if let Some(conn) = self.release(slot) {
                     self.epoll.remove(conn.socket.as_raw_fd());
@@ -54,7 +62,7 @@ impl<S: Service + 'static> FastPath<S> {
     /// Answers the requests in `input[..filled]`.
     fn answer(&mut self, slot: usize, filled: usize) -> Next {
         let Some(conn) = &self.conns[slot] else {
-            return Next::Close;
+            return Next::Gone;
         };
         let (config, tracker, service) = (self.config, &*self.tracker, &*self.service);
         let (input, out) = (&self.input[..filled], &mut self.out);
@@ -78,7 +86,7 @@ impl<S: Service + 'static> FastPath<S> {
                                         let input = &input[start + used..];
                                         return carry(rest, input, None, !keep_alive);
                                     }
-                                    Sent::Failed => return Next::Close,
+                                    Sent::Failed => return Next::Gone,
                                 }
                             }
                         }
@@ -110,7 +118,7 @@ impl<S: Service + 'static> FastPath<S> {
                         match send_all(&conn.socket, out) {
                             Sent::All => {}
                             Sent::Short(rest) => return carry(rest, &input[start..], None, false),
-                            Sent::Failed => return Next::Close,
+                            Sent::Failed => return Next::Gone,
                         }
                     }
                 }
@@ -130,7 +138,47 @@ impl<S: Service + 'static> FastPath<S> {
             Sent::All => Next::Keep,
             // The client is slower than its socket: the rest is written by a task that can wait.
             Sent::Short(rest) => carry(rest, &input[start..], None, close),
-            Sent::Failed => Next::Close,
+            Sent::Failed => Next::Gone,
+        }
+    }
+
+    /// The server is done with a connection (it asked to close, a drain, a bad request): its
+    /// write side is shut, so the client reads every byte written and then the end, and it
+    /// stays in the set while what its client still sends is dropped, until the client closes
+    /// too or the idle sweep (or a drain) shuts it. Closing at once with unread input would
+    /// make the kernel reset the connection, and a reset client loses what it had not read yet.
+    fn close(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if shut_write(&conn.socket).is_err() {
+            drop(self.release(slot));
+            return;
+        }
+        conn.closing = true;
+        conn.guard.set_idle(true); // the sweeper bounds how long it lingers
+        if self.tracker.draining() {
+            shut_read(&conn.socket); // and a drain does not wait on it: what is there, then the end
+        }
+        self.discard(slot);
+    }
+
+    /// Reads and drops what a closing connection's client sent; closes it at the client's end
+    /// of stream. A few reads per look: the set is level-triggered, so a client that keeps
+    /// sending is looked at again, alongside the others, until the sweeper ends it.
+    fn discard(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let ended = (0..DISCARD_READS).find_map(|_| match recv(&conn.socket, &mut self.input) {
+            Ok(0) => Some(true),
+            Ok(_) => None,
+            Err(e) if is_again(&e) => Some(false),
+            Err(_) => Some(true),
+        });
+        // `None`: still sending; it is looked at again.
+        if ended == Some(true) {
+            drop(self.release(slot));
         }
     }
 
@@ -146,6 +194,7 @@ impl<S: Service + 'static> FastPath<S> {
             guard,
             socket,
             peer,
+            ..
         } = conn;
         self.service.handed_over();
         // Busy until its task says otherwise: it is in the middle of a request, and a drain or

@@ -53,7 +53,7 @@ use super::{
     answer::Carried,
     epoll::Epoll,
     returns::{PlainConn, Returns},
-    sock::refuse,
+    sock::{refuse, shut_read},
     tracker::Tracker,
     ConnConfig, Service,
 };
@@ -82,7 +82,11 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// What to do with a connection after its batch.
 enum Next {
     Keep,
+    /// The server is done with it: shut its write side and drop what its client still sends
+    /// until the client closes ([`FastPath::close`]).
     Close,
+    /// The client closed it, or it broke: close it now.
+    Gone,
     HandOver(Carried),
 }
 
@@ -181,8 +185,14 @@ impl<S: Service + 'static> FastPath<S> {
                 last_turn = Instant::now();
             }
             if self.listener.is_none() && self.held() == 0 {
-                self.returns.close();
-                return; // drained
+                // Connections on their way back are served out like the others first.
+                for back in self.returns.take() {
+                    self.watch(back);
+                }
+                if self.held() == 0 {
+                    self.returns.close();
+                    return; // drained
+                }
             }
             let n = self.epoll.ready(&mut events);
             busy = n > 0;
@@ -270,6 +280,7 @@ impl<S: Service + 'static> FastPath<S> {
             guard,
             socket,
             peer,
+            closing: false,
         });
     }
 
@@ -281,7 +292,10 @@ impl<S: Service + 'static> FastPath<S> {
     /// Holds a connection with nothing buffered: a new one, or one back from its task.
     fn watch(&mut self, conn: PlainConn) {
         if self.tracker.draining() {
-            return; // idle connections close in a drain (this one came back as it began)
+            // It came back as the drain began, after the drain shut the idle connections'
+            // read side: shut this one's too. What its client sent already is still read and
+            // answered (with `Connection: close`); then it closes.
+            shut_read(&conn.socket);
         }
         conn.guard.set_idle(true);
         let slot = self.free.pop().unwrap_or_else(|| {
