@@ -1,5 +1,6 @@
 //! The read view: pre-serialised JSON of every match, replicated on every shard.
 
+mod list_cache;
 mod market_json;
 mod render;
 mod store;

@@ -9,14 +9,14 @@
 
 use std::{
     cell::RefCell,
-    collections::{hash_map::Entry, BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     rc::Rc,
     sync::Arc,
 };
 
 use inplay_core::{MatchId, MatchStatus, Timestamp};
 
-use super::render::MatchRender;
+use super::{list_cache::ListCache, render::MatchRender};
 
 /// Bytes shared by the read view and in-flight responses on one shard.
 pub(crate) type Shared = Rc<[u8]>;
@@ -95,18 +95,7 @@ pub(crate) struct ViewStore {
     /// The value of `generation` when a match of each sport last changed: a list of one sport
     /// is rebuilt only after one of its own matches changed, not after any match.
     sport_changed: HashMap<Box<str>, u64>,
-    lists: RefCell<HashMap<ListKey, CachedList>>,
-}
-
-/// Most list bodies cached at once: arbitrary query strings cannot grow the cache without limit.
-const MAX_LISTS: usize = 1024;
-
-/// A list body as built at one generation, and its gzip form once a client asked for it.
-#[derive(Debug)]
-struct CachedList {
-    generation: u64,
-    json: Shared,
-    gzip: Option<Shared>,
+    lists: RefCell<ListCache>,
 }
 
 /// A list body for one request.
@@ -238,47 +227,14 @@ impl ViewStore {
     /// A list body, from cache when nothing changed since it was built. With `gzip` (the client
     /// accepts it), the compressed form, made once per rebuild, unless the body is too short.
     pub fn list(&self, key: ListKey, gzip: bool) -> ListBody {
-        let mut lists = self.lists.borrow_mut();
-        if lists.len() >= MAX_LISTS && !lists.contains_key(&key) {
-            // Full: one entry makes room (whichever the hash order gives), so a client cycling
-            // through query strings costs one rebuild per request, not every hot list's.
-            if let Some(victim) = lists.keys().next().cloned() {
-                lists.remove(&victim);
-            }
-        }
-        let mut hit = true;
-        let mut build = |key: &ListKey| {
-            hit = false;
-            CachedList {
-                generation: self.generation,
-                json: Rc::from(self.build_list(key).as_slice()),
-                gzip: None,
-            }
-        };
-        let entry = match lists.entry(key) {
-            Entry::Occupied(e) if e.get().generation >= self.changed_at(e.key()) => e.into_mut(),
-            Entry::Occupied(mut e) => {
-                let fresh = build(e.key());
-                e.insert(fresh);
-                e.into_mut()
-            }
-            Entry::Vacant(e) => {
-                let fresh = build(e.key());
-                e.insert(fresh)
-            }
-        };
-        if gzip && entry.gzip.is_none() {
-            if let Some(compressed) = crate::http::gzip::compress(&entry.json) {
-                entry.gzip = Some(Rc::from(compressed.as_slice()));
-                hit = false;
-            }
-        }
-        let compressed = entry.gzip.as_ref().filter(|_| gzip);
-        ListBody {
-            body: compressed.unwrap_or(&entry.json).clone(),
-            hit,
-            gzip: compressed.is_some(),
-        }
+        let fresh_since = self.changed_at(&key);
+        self.lists.borrow_mut().get(
+            key,
+            fresh_since,
+            self.generation,
+            |key| self.build_list(key),
+            gzip,
+        )
     }
 
     fn build_list(&self, key: &ListKey) -> Vec<u8> {

@@ -4,7 +4,7 @@ use std::{io::Read, rc::Rc, sync::Arc};
 
 use inplay_core::{MatchId, MatchStatus, Timestamp};
 
-use super::{ListKey, ViewStore, MAX_LISTS};
+use super::{ListKey, ViewStore};
 use crate::view::render::{MarketPiece, MatchRender};
 
 /// A match of `sport` whose one main market lists `entry` (repeated, so a list is long enough
@@ -128,25 +128,4 @@ fn the_gzip_form_is_made_once_per_rebuild_and_is_the_same_json() {
     // A short list goes as it is, even to a client that accepts gzip.
     let short = view.list(matches(Some("nosuchsport")), true);
     assert!(!short.gzip);
-}
-
-#[test]
-fn a_full_cache_makes_room_one_entry_at_a_time() {
-    let mut view = ViewStore::default();
-    view.upsert(&render("a", "soccer", "1"));
-    let key = |limit| ListKey::Markets {
-        sport: "soccer".into(),
-        league: None,
-        limit,
-    };
-    for limit in 1..=MAX_LISTS {
-        view.list(key(limit), false);
-    }
-    assert_eq!(view.lists.borrow().len(), MAX_LISTS);
-    assert!(!view.list(key(MAX_LISTS + 1), false).hit);
-    assert_eq!(view.lists.borrow().len(), MAX_LISTS, "bounded");
-    let still = (1..=MAX_LISTS)
-        .filter(|&l| view.lists.borrow().contains_key(&key(l)))
-        .count();
-    assert_eq!(still, MAX_LISTS - 1, "one entry evicted, not all");
 }

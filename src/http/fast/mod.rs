@@ -20,7 +20,10 @@
 //!   send buffer).
 //!
 //! Idle keep-alive connections are closed by the shard's sweeper as before (it shuts the read
-//! side; the loop reads end-of-stream). On a drain the shard shuts every idle connection the
+//! side; the loop reads end-of-stream). A connection the server is done with (`Connection:
+//! close`, a bad request) is not closed at once: its write side is shut and it stays in the set,
+//! idle, while what its client still sends is dropped, until the client closes or the sweeper
+//! ends it (see `FastPath::close`). On a drain the shard shuts every idle connection the
 //! same way and then tells the loop to stop: it closes its listener, answers what its
 //! connections had already sent (with `Connection: close`), and ends when it holds none.
 //!
