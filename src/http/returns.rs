@@ -29,10 +29,10 @@ pub(crate) struct PlainConn {
     pub guard: ConnGuard,
     pub socket: OwnedFd,
     pub peer: Option<IpAddr>,
-    /// Done with: its write side is shut, and what its client still sends is read and dropped
-    /// until the client closes too (or the idle sweep ends it), so the client never gets a
-    /// reset that would cost it the end of our last response ([`super::sock::shut_write`]).
-    pub closing: bool,
+    /// Done with, until this deadline: its write side is shut, and what its client still
+    /// sends is read and dropped until the client closes too or the deadline passes, so the
+    /// client never gets a reset that would cost it the end of our last response.
+    pub closing: Option<std::time::Instant>,
 }
 
 /// The loop's inbox of returning connections.
@@ -101,7 +101,7 @@ impl Returns {
             guard,
             socket,
             peer,
-            closing: false,
+            closing: None,
         });
         let one = 1u64.to_ne_bytes();
         // SAFETY: writes 8 bytes from a live buffer. A full counter (never, at 2^64 - 1) would

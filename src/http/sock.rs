@@ -89,9 +89,3 @@ pub(super) fn is_again(e: &io::Error) -> bool {
 pub(super) fn shut_write(socket: &OwnedFd) -> io::Result<()> {
     SockRef::from(socket).shutdown(std::net::Shutdown::Write)
 }
-
-/// Shuts the read side: what the client sent already can still be read, then the end of the
-/// stream. A failure only means the connection is gone, which the next read tells.
-pub(super) fn shut_read(socket: &OwnedFd) {
-    let _ = SockRef::from(socket).shutdown(std::net::Shutdown::Read);
-}

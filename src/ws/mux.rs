@@ -16,8 +16,9 @@
 //! Anything else gets `{"type":"error","error":…}` and the session goes on, as does a
 //! subscription over `websocket.max_subscriptions` (this connection) or
 //! `websocket.max_subscriptions_per_ip` (all its client's connections, see [`super::caps`]). Per match the
-//! session remembers the last seq it sent, so a change that its snapshot or recovery already
-//! covered is never sent twice, and none after it is skipped.
+//! session remembers the last (epoch, seq) it sent, so a change that its snapshot or recovery
+//! already covered is never sent twice, and none after it is skipped. A resync starts each
+//! match over from its snapshot.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -42,7 +43,7 @@ use crate::shard::{history::Recovery, Answer, Query, Shard};
 /// A `/ws` session's subscriptions.
 pub(crate) struct Mux {
     shard: Rc<Shard>,
-    /// Its filter holds, per match, the last seq sent (snapshot, recovery or change).
+    /// Its filter holds, per match, the last (epoch, seq) sent (snapshot, recovery or change).
     out: Rc<Outbox>,
     /// Topic → the hub's member id for it.
     subs: HashMap<Topic, u64>,
@@ -79,11 +80,14 @@ impl Mux {
         true
     }
 
-    fn leave_topic(&mut self, topic: &Topic) {
-        if let Some(id) = self.subs.remove(topic) {
-            self.shard.hub.leave(topic, id);
-            self.permit.unsubscribe();
-        }
+    /// Leaves `topic`; returns whether the session had subscribed to it.
+    fn leave_topic(&mut self, topic: &Topic) -> bool {
+        let Some(id) = self.subs.remove(topic) else {
+            return false;
+        };
+        self.shard.hub.leave(topic, id);
+        self.permit.unsubscribe();
+        true
     }
 
     fn subscribe_sport(&mut self, topic: SportTopic, replies: &mut Vec<Utf8Bytes>) {
@@ -103,7 +107,7 @@ impl Mux {
             .borrow()
             .open_matches(&sport, league.as_deref(), limit);
         for id in &ids {
-            self.snapshot(id, None, replies);
+            self.snapshot(id, None, false, replies);
         }
         replies.push(Utf8Bytes::from(
             json!({"type": "subscribed", "sport": &*sport, "league": league.as_deref(),
@@ -128,9 +132,9 @@ impl Mux {
                     replies.push(error_frame(&format!(
                         "since.{id} must be {{\"epoch\": string, \"seq\": number}}"
                     )));
-                    self.snapshot(&id, Some(false), replies);
+                    self.snapshot(&id, Some(false), false, replies);
                 }
-                Since::Fresh => self.snapshot(&id, None, replies),
+                Since::Fresh => self.snapshot(&id, None, false, replies),
             }
         }
     }
@@ -157,7 +161,7 @@ impl Mux {
             None => None,
         };
         let Some(Answer::Recovered(Recovery::Frames(frames))) = answer else {
-            self.snapshot(id, Some(false), replies);
+            self.snapshot(id, Some(false), false, replies);
             return;
         };
         let last = after + frames.len() as u64;
@@ -173,29 +177,67 @@ impl Mux {
             .advance(id, &Arc::from(epoch), last);
     }
 
-    /// Sends the match's current state from this shard's view.
-    fn snapshot(&mut self, id: &MatchId, recovered: Option<bool>, replies: &mut Vec<Utf8Bytes>) {
+    /// Sends the match's current state from this shard's view; `resync`: the client starts
+    /// over from it, so the filter goes back to it ([`super::queue::SeqFilter::reset`]).
+    fn snapshot(
+        &mut self,
+        id: &MatchId,
+        recovered: Option<bool>,
+        resync: bool,
+        replies: &mut Vec<Utf8Bytes>,
+    ) {
         let (frame, at) = snapshot(&self.shard.view.borrow(), id, recovered);
         replies.push(frame);
         // Tracked even when unknown yet (seq 0): a change reaching this session by two
         // subscriptions (the match and its sport) then goes out once.
         let (epoch, seq) = at.unwrap_or_else(|| (Arc::from(""), 0));
-        self.out.filter.borrow_mut().advance(id, &epoch, seq);
+        let mut filter = self.out.filter.borrow_mut();
+        if resync {
+            filter.reset(id, &epoch, seq);
+        } else {
+            filter.advance(id, &epoch, seq);
+        }
     }
 
     fn unsubscribe_sport(&mut self, topic: SportTopic, replies: &mut Vec<Utf8Bytes>) {
-        self.leave_topic(&Topic::Sport {
-            sport: topic.sport.into(),
-            league: topic.league.map(Into::into),
+        let (sport, league): (Box<str>, Option<Box<str>>) =
+            (topic.sport.into(), topic.league.map(Into::into));
+        let left = self.leave_topic(&Topic::Sport {
+            sport: sport.clone(),
+            league: league.clone(),
         });
-        // The sport's snapshots were tracked; a match no other subscription covers is not
-        // followed any more (a long session would otherwise keep every match it ever saw).
-        let followed: HashSet<MatchId> = self.followed().into_iter().collect();
-        self.out
-            .filter
-            .borrow_mut()
-            .retain(|id| followed.contains(id));
+        if left {
+            self.forget_sport(&sport, league.as_deref());
+        }
         replies.push(Utf8Bytes::from_static(r#"{"type":"unsubscribed"}"#));
+    }
+
+    /// Forgets the seq of each of a sport's matches (its snapshots were tracked) that no
+    /// remaining subscription covers: a long session would otherwise keep every match it ever
+    /// saw. One covered by another sport subscription is kept, so its changes still go out once.
+    fn forget_sport(&self, sport: &str, league: Option<&str>) {
+        let view = self.shard.view.borrow();
+        let sports: Vec<(&str, Option<&str>)> = self
+            .subs
+            .keys()
+            .filter_map(|t| match t {
+                Topic::Sport { sport, league } => Some((&**sport, league.as_deref())),
+                Topic::Match(_) => None,
+            })
+            .collect();
+        let limit = self.shard.config.markets_max_limit;
+        let mut filter = self.out.filter.borrow_mut();
+        for id in view.open_matches(sport, league, limit) {
+            let by_id = self.subs.contains_key(&Topic::Match(id.clone()));
+            let by_sport = view.get(id.as_str()).is_some_and(|m| {
+                sports
+                    .iter()
+                    .any(|&(s, l)| *m.sport == *s && l.is_none_or(|l| *m.league == *l))
+            });
+            if !by_id && !by_sport {
+                filter.forget(&id);
+            }
+        }
     }
 
     /// Every match a subscription covers now, once each (a match that several subscriptions
@@ -219,8 +261,9 @@ impl Mux {
     fn unsubscribe_matches(&mut self, ids: Vec<String>, replies: &mut Vec<Utf8Bytes>) {
         for id in ids {
             let id = MatchId::new(&id);
-            self.leave_topic(&Topic::Match(id.clone()));
-            self.out.filter.borrow_mut().forget(&id);
+            if self.leave_topic(&Topic::Match(id.clone())) {
+                self.out.filter.borrow_mut().forget(&id);
+            }
         }
         replies.push(Utf8Bytes::from_static(r#"{"type":"unsubscribed"}"#));
     }
@@ -240,7 +283,7 @@ impl Handler for Mux {
 
     fn resync(&mut self, replies: &mut Vec<Utf8Bytes>) {
         for id in self.followed() {
-            self.snapshot(&id, None, replies);
+            self.snapshot(&id, None, true, replies);
         }
     }
 

@@ -61,7 +61,7 @@ impl Handler for OneTopic {
             let (frame, at) = snapshot(&view, &id, None);
             replies.push(frame);
             if let Some((epoch, seq)) = at {
-                self.out.filter.borrow_mut().advance(&id, &epoch, seq);
+                self.out.filter.borrow_mut().reset(&id, &epoch, seq);
             }
         }
     }

@@ -71,7 +71,8 @@ pub(crate) struct Outbox {
     /// Between [`Offer::Write`] and [`Outbox::sent`]: the frame is on its way to the socket.
     claimed: Cell<bool>,
     closed: Cell<bool>,
-    /// Closed because changes never reached this shard, not because the client is slow.
+    /// The pending resync or close is for changes that never reached this shard, not for a
+    /// slow client.
     lagged: Cell<bool>,
     failed: Cell<bool>,
     waker: RefCell<Option<Waker>>,

@@ -16,9 +16,10 @@ pub(crate) enum SlowConsumer {
 }
 
 /// Per match, the last change a session sent, as (epoch, seq): a change its snapshot (or
-/// recovery) already covered is skipped, and none after it. A change of another epoch (the match
-/// was forgotten and created again, and counts from 1 anew) starts the match over instead of
-/// being taken for an old one. Only matches the session was told about ([`SeqFilter::advance`])
+/// recovery) already covered is skipped, and none after it. A change of a later epoch (the
+/// match was forgotten and created again, and counts from 1 anew) starts the match over instead
+/// of being taken for an old one; one of an earlier epoch is skipped (epochs are the hex
+/// millisecond the owner created the match, so they order). Only matches the session was told about ([`SeqFilter::advance`])
 /// are tracked; a `/live` session that never resynced keeps an empty map and pays nothing per
 /// frame.
 #[derive(Debug, Default)]
@@ -42,6 +43,7 @@ impl SeqFilter {
                 *last = seq;
                 true
             }
+            Some(other) if order(epoch) < order(&other.0) => false, // an older stream's
             Some(other) => {
                 *other = (epoch.clone(), seq);
                 true
@@ -55,6 +57,7 @@ impl SeqFilter {
     pub fn advance(&mut self, id: &MatchId, epoch: &Arc<str>, seq: u64) {
         match self.sent.get_mut(id) {
             Some((e, last)) if **e == **epoch => *last = (*last).max(seq),
+            Some(other) if order(epoch) < order(&other.0) => {}
             Some(other) => *other = (epoch.clone(), seq),
             None => {
                 self.sent.insert(id.clone(), (epoch.clone(), seq));
@@ -62,24 +65,22 @@ impl SeqFilter {
         }
     }
 
+    /// The session sent the match's state as of (`epoch`, `seq`) and its client starts over
+    /// from it (a resync): what follows goes out, even changes sent before the resync (the
+    /// snapshot, from this shard's view, can be behind what a recovery from the owner sent).
+    pub fn reset(&mut self, id: &MatchId, epoch: &Arc<str>, seq: u64) {
+        self.sent.insert(id.clone(), (epoch.clone(), seq));
+    }
+
     /// Forgets a match (unsubscribed).
     pub fn forget(&mut self, id: &MatchId) {
         self.sent.remove(id);
     }
+}
 
-    /// Forgets every match but those `keep` says to keep (what a session still follows).
-    pub fn retain(&mut self, keep: impl Fn(&MatchId) -> bool) {
-        self.sent.retain(|id, _| keep(id));
-        if self.sent.is_empty() {
-            self.sent = HashMap::new(); // give the table back
-        }
-    }
-
-    /// Matches tracked.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.sent.len()
-    }
+/// An epoch's place in time: the hex millisecond it names (an unknown one, `""`, first).
+fn order(epoch: &str) -> u64 {
+    u64::from_str_radix(epoch, 16).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -105,16 +106,37 @@ mod tests {
     }
 
     #[test]
-    fn a_new_epoch_starts_the_match_over() {
+    fn a_new_epoch_starts_the_match_over_and_an_old_one_is_skipped() {
         let mut f = SeqFilter::default();
-        f.advance(&MatchId::new("m"), &Arc::from("e1"), 57);
+        f.advance(&MatchId::new("m"), &Arc::from("19a0"), 57);
         assert!(
-            admit(&mut f, "m", "e2", 1),
+            admit(&mut f, "m", "19b0", 1),
             "the re-created match's first change is not an old one"
         );
-        assert!(admit(&mut f, "m", "e2", 2) && !admit(&mut f, "m", "e2", 2));
-        f.advance(&MatchId::new("m"), &Arc::from("e3"), 4);
-        assert!(!admit(&mut f, "m", "e3", 4) && admit(&mut f, "m", "e3", 5));
+        assert!(admit(&mut f, "m", "19b0", 2) && !admit(&mut f, "m", "19b0", 2));
+        assert!(
+            !admit(&mut f, "m", "19a0", 58),
+            "a late change of the forgotten match is not taken for a new one"
+        );
+        assert!(admit(&mut f, "m", "19b0", 3));
+        f.advance(&MatchId::new("m"), &Arc::from("19a0"), 99);
+        assert!(
+            !admit(&mut f, "m", "19b0", 3),
+            "an older snapshot moves nothing"
+        );
+        f.advance(&MatchId::new("m"), &Arc::from("19c0"), 4);
+        assert!(!admit(&mut f, "m", "19c0", 4) && admit(&mut f, "m", "19c0", 5));
+    }
+
+    #[test]
+    fn a_reset_goes_back_to_the_snapshot() {
+        let mut f = SeqFilter::default();
+        f.advance(&MatchId::new("m"), &Arc::from("e"), 9);
+        f.reset(&MatchId::new("m"), &Arc::from("e"), 5);
+        assert!(
+            admit(&mut f, "m", "e", 6),
+            "after a resync to 5, change 6 goes out again"
+        );
     }
 
     #[test]
@@ -122,17 +144,5 @@ mod tests {
         let mut f = SeqFilter::default();
         f.advance(&MatchId::new("m"), &Arc::from(""), 0);
         assert!(admit(&mut f, "m", "e", 1) && !admit(&mut f, "m", "e", 1));
-    }
-
-    #[test]
-    fn retain_keeps_only_what_is_still_followed() {
-        let mut f = SeqFilter::default();
-        for id in ["a", "b", "c"] {
-            f.advance(&MatchId::new(id), &Arc::from("e"), 3);
-        }
-        f.retain(|id| id.as_str() != "b");
-        assert_eq!(f.len(), 2);
-        assert!(admit(&mut f, "b", "e", 1), "b is untracked now");
-        assert!(!admit(&mut f, "a", "e", 3));
     }
 }

@@ -70,8 +70,10 @@ pub(crate) struct WsConfig {
 pub(crate) trait Handler {
     /// Answers one client text message with frames to send, in order.
     async fn on_text(&mut self, text: &str, replies: &mut Vec<Utf8Bytes>);
-    /// The session fell behind and its queue was dropped (`slow_consumer = "coalesce"`): the
-    /// latest state of what it follows, after a `resync` message.
+    /// The session missed changes (its queue overflowed, or they were dropped before they
+    /// reached its shard) and the changes queued were dropped (`slow_consumer = "coalesce"`):
+    /// the latest state of what it follows, after a `resync` message; each match starts over
+    /// from its snapshot.
     fn resync(&mut self, replies: &mut Vec<Utf8Bytes>);
     /// The session ended: leave the hub (idempotent; handlers also leave when dropped).
     fn leave(&mut self);

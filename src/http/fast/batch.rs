@@ -13,12 +13,12 @@ use tracing::debug;
 
 use inplay_wire::request::{parse, Parse};
 
-use super::{FastPath, Next, READ};
+use super::{FastPath, Next, LINGER, READ};
 use crate::http::{
     answer::{append, switching_protocols, Carried, Pending},
     conn::{serve_stream, Shared},
     returns::PlainConn,
-    sock::{is_again, recv, send_all, send_pair, shut_read, shut_write, Sent},
+    sock::{is_again, recv, send_all, send_pair, shut_write, Sent},
     Reply, Response, Service, Stream,
 };
 
@@ -32,7 +32,7 @@ impl<S: Service + 'static> FastPath<S> {
         let Some(conn) = self.conns.get(slot).and_then(Option::as_ref) else {
             return; // closed or handed over earlier in this batch
         };
-        if conn.closing {
+        if conn.closing.is_some() {
             self.discard(slot);
             return;
         }
@@ -43,6 +43,8 @@ impl<S: Service + 'static> FastPath<S> {
             Err(_) => Next::Gone,
         };
         match next {
+            // A drain: nothing more will be answered on it.
+            Next::Keep if self.tracker.draining() => self.close(slot),
             Next::Keep => {
                 if let Some(conn) = &self.conns[slot] {
                     conn.guard.set_idle(true); // idle from now, for the sweeper
@@ -145,8 +147,10 @@ impl<S: Service + 'static> FastPath<S> {
     /// The server is done with a connection (it asked to close, a drain, a bad request): its
     /// write side is shut, so the client reads every byte written and then the end, and it
     /// stays in the set while what its client still sends is dropped, until the client closes
-    /// too or the idle sweep (or a drain) shuts it. Closing at once with unread input would
-    /// make the kernel reset the connection, and a reset client loses what it had not read yet.
+    /// too or [`LINGER`] passes. Closing at once with unread input would make the kernel reset
+    /// the connection, and a reset client loses what it had not read yet. Its read side is
+    /// never shut (a socket shut both ways answers new data with a reset too), so it is not
+    /// idle: neither the sweeper nor a drain's shutting of idle connections touches it.
     fn close(&mut self, slot: usize) {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
@@ -155,11 +159,10 @@ impl<S: Service + 'static> FastPath<S> {
             drop(self.release(slot));
             return;
         }
-        conn.closing = true;
-        conn.guard.set_idle(true); // the sweeper bounds how long it lingers
-        if self.tracker.draining() {
-            shut_read(&conn.socket); // and a drain does not wait on it: what is there, then the end
-        }
+        let until = Instant::now() + LINGER;
+        conn.closing = Some(until);
+        conn.guard.set_idle(false);
+        self.lingering.push_back((until, slot));
         self.discard(slot);
     }
 
@@ -182,7 +185,7 @@ impl<S: Service + 'static> FastPath<S> {
         }
     }
 
-    fn release(&mut self, slot: usize) -> Option<PlainConn> {
+    pub(super) fn release(&mut self, slot: usize) -> Option<PlainConn> {
         let conn = self.conns.get_mut(slot)?.take()?;
         self.free.push(slot);
         self.tracker.set_in_loop(self.held());

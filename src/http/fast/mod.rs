@@ -39,6 +39,7 @@
 mod batch;
 
 use std::{
+    collections::VecDeque,
     io,
     net::{SocketAddr, TcpListener},
     os::fd::{AsRawFd, OwnedFd},
@@ -56,7 +57,7 @@ use super::{
     answer::Carried,
     epoll::Epoll,
     returns::{PlainConn, Returns},
-    sock::{refuse, shut_read},
+    sock::refuse,
     tracker::Tracker,
     ConnConfig, Service,
 };
@@ -79,6 +80,9 @@ const RETURNS: u64 = u64::MAX - 1;
 /// shard's ring (a turn of glommio's reactor, which reaps other tasks' I/O and fires timers)
 /// at least this often; see the module notes.
 const REACTOR_TURN: Duration = Duration::from_millis(1);
+/// How long a connection the server closes keeps reading what its client still sends (the
+/// same as a task's, [`crate::http::stream::LINGER`]).
+const LINGER: Duration = crate::http::stream::LINGER;
 /// How long the listener rests after an accept fails for want of descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -99,8 +103,9 @@ enum Wake {
     Ready,
     /// The shard drains: stop accepting.
     Stop,
-    /// The listener's rest after a failed accept is over.
-    Resume,
+    /// A deadline passed: the listener's rest after a failed accept, or a closing
+    /// connection's linger.
+    Timer,
 }
 
 /// The loop's state, owned by its task.
@@ -110,6 +115,10 @@ pub(crate) struct FastPath<S> {
     listener: Option<TcpListener>,
     /// Set while the listener rests after a failed accept (it is out of the set meanwhile).
     resume_accepting: Option<Instant>,
+    /// Closing connections by when they are closed for good (their slot and deadline; a slot
+    /// whose connection has another deadline, or none, was released and reused meanwhile).
+    /// Every linger is [`LINGER`] long, so this is in deadline order.
+    lingering: VecDeque<(Instant, usize)>,
     /// Handed-over connections come back here when idle.
     returns: Rc<Returns>,
     conns: Vec<Option<PlainConn>>,
@@ -155,6 +164,7 @@ impl<S: Service + 'static> FastPath<S> {
             epoll,
             listener: Some(listener),
             resume_accepting: None,
+            lingering: VecDeque::new(),
             returns: Rc::new(returns),
             conns: Vec::new(),
             free: Vec::new(),
@@ -180,12 +190,14 @@ impl<S: Service + 'static> FastPath<S> {
                 // Other tasks that are ready run; the set is looked at again right after.
                 future::yield_now().await;
             } else {
-                match wait(&self.epoll, self.resume_accepting, &mut stop).await {
-                    Wake::Ready => {}
+                match wait(&self.epoll, self.next_deadline(), &mut stop).await {
+                    Wake::Ready | Wake::Timer => {}
                     Wake::Stop => self.stop_accepting(),
-                    Wake::Resume => self.resume(),
                 }
                 last_turn = Instant::now();
+            }
+            if self.next_deadline().is_some_and(|at| at <= Instant::now()) {
+                self.on_deadlines();
             }
             if self.listener.is_none() && self.held() == 0 {
                 // Connections on their way back are served out like the others first.
@@ -255,6 +267,33 @@ impl<S: Service + 'static> FastPath<S> {
         }
     }
 
+    /// The earliest of the listener's rest and the lingers.
+    fn next_deadline(&self) -> Option<Instant> {
+        let linger = self.lingering.front().map(|&(at, _)| at);
+        match (self.resume_accepting, linger) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Resumes accepting if its rest is over, and closes connections whose linger is.
+    fn on_deadlines(&mut self) {
+        let now = Instant::now();
+        if self.resume_accepting.is_some_and(|at| at <= now) {
+            self.resume();
+        }
+        while let Some(&(at, slot)) = self.lingering.front() {
+            if at > now {
+                break;
+            }
+            self.lingering.pop_front();
+            let same = self.conns.get(slot).and_then(Option::as_ref);
+            if same.is_some_and(|c| c.closing == Some(at)) {
+                drop(self.release(slot));
+            }
+        }
+    }
+
     fn resume(&mut self) {
         self.resume_accepting = None;
         if let Some(listener) = &self.listener {
@@ -283,7 +322,7 @@ impl<S: Service + 'static> FastPath<S> {
             guard,
             socket,
             peer,
-            closing: false,
+            closing: None,
         });
     }
 
@@ -294,12 +333,6 @@ impl<S: Service + 'static> FastPath<S> {
 
     /// Holds a connection with nothing buffered: a new one, or one back from its task.
     fn watch(&mut self, conn: PlainConn) {
-        if self.tracker.draining() {
-            // It came back as the drain began, after the drain shut the idle connections'
-            // read side: shut this one's too. What its client sent already is still read and
-            // answered (with `Connection: close`); then it closes.
-            shut_read(&conn.socket);
-        }
         conn.guard.set_idle(true);
         let slot = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
@@ -312,6 +345,12 @@ impl<S: Service + 'static> FastPath<S> {
         }
         self.conns[slot] = Some(conn);
         self.tracker.set_in_loop(self.held());
+        if self.tracker.draining() {
+            // It came back as the drain began, after the drain had shut the idle ones: what
+            // its client sent already is answered now (with `Connection: close`), and then,
+            // or if it sent nothing, it closes (see `serve`).
+            self.serve(slot);
+        }
     }
 }
 
@@ -319,7 +358,7 @@ impl<S: Service + 'static> FastPath<S> {
 /// over, on the shard's ring: other tasks run meanwhile.
 async fn wait(
     epoll: &Epoll,
-    resume_accepting: Option<Instant>,
+    deadline: Option<Instant>,
     stop: &mut Option<oneshot::Receiver<()>>,
 ) -> Wake {
     let ready = async {
@@ -327,11 +366,11 @@ async fn wait(
         Wake::Ready
     };
     let resume = async {
-        match resume_accepting {
+        match deadline {
             Some(at) => sleep(at.saturating_duration_since(Instant::now())).await,
             None => future::pending().await,
         }
-        Wake::Resume
+        Wake::Timer
     };
     let stopped = async {
         match stop {
