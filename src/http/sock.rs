@@ -3,7 +3,7 @@
 
 use std::{
     io::{self, IoSlice},
-    os::fd::{AsRawFd, OwnedFd},
+    os::fd::{AsFd, AsRawFd, OwnedFd},
 };
 
 use socket2::{SockRef, Socket};
@@ -86,6 +86,6 @@ pub(super) fn is_again(e: &io::Error) -> bool {
 }
 
 /// Shuts the write side: the client reads what was written, then the end of the stream.
-pub(super) fn shut_write(socket: &OwnedFd) -> io::Result<()> {
+pub(super) fn shut_write(socket: &impl AsFd) -> io::Result<()> {
     SockRef::from(socket).shutdown(std::net::Shutdown::Write)
 }

@@ -139,10 +139,7 @@ impl Stream {
         };
         // SAFETY: the descriptor is `tcp`'s open socket, borrowed for this call only.
         let fd = unsafe { BorrowedFd::borrow_raw(tcp.as_raw_fd()) };
-        if SockRef::from(&fd)
-            .shutdown(std::net::Shutdown::Write)
-            .is_err()
-        {
+        if super::sock::shut_write(&fd).is_err() {
             return; // not connected any more: nothing to wait for
         }
         let until = Instant::now() + LINGER;

@@ -136,18 +136,26 @@ mod tests {
         }
     }
 
-    /// What the sender ships to peer 1 for `events`, queued at once: its first two messages.
-    fn shipped(events: &[Event]) -> (ShardMsg, ShardMsg) {
+    /// The first `n` messages the sender ships to peer 1 once `batches` of events are queued.
+    fn shipped(batches: &[&[Event]], n: usize) -> Vec<ShardMsg> {
         let outbox = Rc::new(Outbox::new(2));
-        outbox.push_events(1, events);
+        for events in batches {
+            outbox.push_events(1, events);
+        }
         let (tx, rx) = async_channel::bounded(4);
         let sender = async {
             outbox.clone().run_sender(1, tx).await;
             None
         };
-        let receiver = async { Some((rx.recv().await.unwrap(), rx.recv().await.unwrap())) };
+        let receiver = async {
+            let mut got = Vec::new();
+            for _ in 0..n {
+                got.push(rx.recv().await.ok()?);
+            }
+            Some(got)
+        };
         futures_lite::future::block_on(futures_lite::future::or(sender, receiver))
-            .expect("the sender ships two messages")
+            .expect("the sender ships that many messages")
     }
 
     #[test]
@@ -160,7 +168,8 @@ mod tests {
         ];
         events.extend([event("b", 1, false), event("b", 2, true)]);
         events.extend((1..=MAX_PENDING_EVENTS as u64).map(|seq| event("c", seq, false)));
-        let (first, second) = shipped(&events);
+        let mut got = shipped(&[&events], 2).into_iter();
+        let (first, second) = (got.next().unwrap(), got.next().unwrap());
         let ShardMsg::Missed(mut missed) = first else {
             panic!("the gap goes ahead of the events after it, got {first:?}");
         };
@@ -184,16 +193,8 @@ mod tests {
 
     #[test]
     fn a_peer_within_the_bound_gets_its_events_and_no_gap() {
-        let (tx, rx) = async_channel::bounded(4);
-        let outbox = Rc::new(Outbox::new(2));
-        outbox.push_events(1, &[event("a", 1, false), event("a", 2, true)]);
-        outbox.push_events(1, &[event("b", 1, false)]);
-        let sender = async {
-            outbox.clone().run_sender(1, tx).await;
-            None
-        };
-        let receiver = async { Some(rx.recv().await.unwrap()) };
-        let first = futures_lite::future::block_on(futures_lite::future::or(sender, receiver));
+        let a = [event("a", 1, false), event("a", 2, true)];
+        let first = shipped(&[&a, &[event("b", 1, false)]], 1).pop();
         let Some(ShardMsg::Events(events)) = first else {
             panic!("events only, got {first:?}");
         };

@@ -194,23 +194,11 @@ impl Hub {
         for event in events {
             let mut wire = None;
             let mut offered = 0;
-            if let Some(members) = by_match.get(&event.match_id) {
+            let (id, sport, league) = (&event.match_id, &*event.sport, &*event.league);
+            for m in members(&by_match, &by_sport, id, sport, league, event.market) {
                 let frame = wire.get_or_insert_with(|| text_frame(event.frame.as_bytes()));
-                for m in members {
-                    self.offer(&m.out, frame, event, &mut writes);
-                }
-                offered += members.len();
-            }
-            if event.market {
-                if let Some(members) = by_sport.get(&event.sport) {
-                    let frame = wire.get_or_insert_with(|| text_frame(event.frame.as_bytes()));
-                    for (league, m) in members {
-                        if league.as_ref().is_none_or(|l| *l == event.league) {
-                            self.offer(&m.out, frame, event, &mut writes);
-                            offered += 1;
-                        }
-                    }
-                }
+                self.offer(&m.out, frame, event, &mut writes);
+                offered += 1;
             }
             if let Some(frame) = &wire {
                 self.write_all(frame, &mut writes);
@@ -228,15 +216,8 @@ impl Hub {
         let by_match = self.by_match.borrow();
         let by_sport = self.by_sport.borrow();
         for gap in missed {
-            let of_match = by_match.get(&gap.match_id).into_iter().flatten();
-            let of_sport = by_sport
-                .get(&gap.sport)
-                .filter(|_| gap.market)
-                .into_iter()
-                .flatten()
-                .filter(|(league, _)| league.as_ref().is_none_or(|l| *l == gap.league))
-                .map(|(_, m)| m);
-            for m in of_match.chain(of_sport) {
+            let (id, sport, league) = (&gap.match_id, &*gap.sport, &*gap.league);
+            for m in members(&by_match, &by_sport, id, sport, league, gap.market) {
                 if m.out.missed(self.policy == SlowConsumer::Coalesce) {
                     self.lagged.set(self.lagged.get() + 1);
                 }
@@ -323,6 +304,27 @@ impl FanoutStats {
         self.lag_sum.set(self.lag_sum.get() + lag);
         self.lag_max.set(self.lag_max.get().max(lag));
     }
+}
+
+/// The sessions a change of match `id` (of `sport` and `league`) goes to: the match's, and
+/// for a market change (`market`) those of its sport, all leagues or its own.
+fn members<'a>(
+    by_match: &'a HashMap<MatchId, Vec<Member>>,
+    by_sport: &'a HashMap<Box<str>, Vec<SportMember>>,
+    id: &MatchId,
+    sport: &str,
+    league: &'a str,
+    market: bool,
+) -> impl Iterator<Item = &'a Member> {
+    let of_match = by_match.get(id).into_iter().flatten();
+    let of_sport = by_sport
+        .get(sport)
+        .filter(|_| market)
+        .into_iter()
+        .flatten()
+        .filter(move |(only, _)| only.as_deref().is_none_or(|l| l == league))
+        .map(|(_, m)| m);
+    of_match.chain(of_sport)
 }
 
 fn remove<K, T>(map: &mut HashMap<K, Vec<T>>, key: &K, pred: impl Fn(&T) -> bool) -> bool

@@ -168,7 +168,7 @@ impl<S: Service + 'static> FastPath<S> {
 
     /// Reads and drops what a closing connection's client sent; closes it at the client's end
     /// of stream. A few reads per look: the set is level-triggered, so a client that keeps
-    /// sending is looked at again, alongside the others, until the sweeper ends it.
+    /// sending is looked at again, alongside the others, until its linger ends.
     fn discard(&mut self, slot: usize) {
         let Some(conn) = self.conns.get(slot).and_then(Option::as_ref) else {
             return;

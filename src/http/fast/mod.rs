@@ -270,10 +270,7 @@ impl<S: Service + 'static> FastPath<S> {
     /// The earliest of the listener's rest and the lingers.
     fn next_deadline(&self) -> Option<Instant> {
         let linger = self.lingering.front().map(|&(at, _)| at);
-        match (self.resume_accepting, linger) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.resume_accepting, linger].into_iter().flatten().min()
     }
 
     /// Resumes accepting if its rest is over, and closes connections whose linger is.
